@@ -1,0 +1,73 @@
+use std::path::Path;
+
+use serde_json::json;
+
+use super::*;
+use crate::questionnaire::parse_file;
+
+fn fixture() -> Questionnaire {
+    let src = include_str!("../../tests/fixtures/small/fixture-1.toml");
+    parse_file(Path::new("fixture-1.toml"), src).expect("fixture is valid")
+}
+
+fn changes(profile: Value, answers: Value) -> Changes {
+    let to_map =
+        |v: Value| -> BTreeMap<String, Value> { serde_json::from_value(v).expect("an object") };
+    Changes {
+        profile: to_map(profile),
+        answers: to_map(answers),
+    }
+}
+
+#[test]
+fn a_bad_change_applies_nothing() {
+    let q = fixture();
+    let mut draft = new_draft(&q, &Changes::default()).unwrap().record;
+    let before = draft.clone();
+    let err = apply_changes(
+        &q,
+        &mut draft,
+        &changes(json!({}), json!({"q1": "yes", "q2": "bogus"})),
+    );
+    assert!(matches!(
+        err,
+        Err(AssessmentError::Answer(AnswerError::UnknownOption { .. }))
+    ));
+    assert_eq!(draft, before);
+}
+
+#[test]
+fn null_clears_an_answer() {
+    let q = fixture();
+    let mut draft = new_draft(&q, &changes(json!({}), json!({"q1": "yes"})))
+        .unwrap()
+        .record;
+    apply_changes(&q, &mut draft, &changes(json!({}), json!({"q1": null}))).unwrap();
+    assert!(draft.answers.is_empty());
+}
+
+#[test]
+fn submission_names_the_first_unanswered_question_then_scores() {
+    let q = fixture();
+    let mut draft = new_draft(&q, &changes(json!({}), json!({"q1": "yes", "q3": "na"})))
+        .unwrap()
+        .record;
+    match submit_record(&q, &mut draft) {
+        Err(AssessmentError::Unanswered(q)) => assert_eq!(q, "q2"),
+        other => panic!("expected unanswered q2, got {other:?}"),
+    }
+    apply_changes(
+        &q,
+        &mut draft,
+        &changes(json!({}), json!({"q2": "no", "q4": "a"})),
+    )
+    .unwrap();
+    submit_record(&q, &mut draft).unwrap();
+    assert_eq!(draft.status, Status::Submitted);
+    assert!(draft.scores.is_some());
+    assert_eq!(draft.findings, Vec::<String>::new());
+    assert!(matches!(
+        submit_record(&q, &mut draft),
+        Err(AssessmentError::AlreadySubmitted)
+    ));
+}

@@ -1,0 +1,15 @@
+//! shindan: IT liability insurance risk self-assessment.
+//!
+//! Data flows one way: questionnaire files -> answers -> scores -> stored record -> report.
+//! `questionnaire` and `scoring` are the pure core, `store` owns sled, `web` owns HTTP.
+//! [`startup::Application`] wires them together; `main.rs` and the tests both use it.
+
+pub mod assessment;
+pub mod config;
+pub mod i18n;
+pub mod questionnaire;
+pub mod scoring;
+pub mod startup;
+pub mod store;
+pub mod tokens;
+pub mod web;

@@ -1,0 +1,153 @@
+//! The `shindan` command: serve (the default), validate questionnaires, back up and
+//! restore the data directory.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use shindan::config::{Config, DEFAULT_BIND, DEFAULT_DATA_DIR, DEFAULT_QUESTIONNAIRES};
+use shindan::questionnaire::load_dir;
+use shindan::startup::Application;
+use shindan::store::Store;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "shindan",
+    version,
+    about = "IT liability insurance risk self-assessment service"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application (the default).
+    Serve(ServeArgs),
+    /// Check a questionnaires folder and print every problem.
+    Validate {
+        /// The folder to check.
+        #[arg(default_value = DEFAULT_QUESTIONNAIRES)]
+        dir: PathBuf,
+    },
+    /// Write every assessment to a portable JSON-lines file.
+    Backup {
+        /// The file to write.
+        file: PathBuf,
+        #[arg(long, env = "SHINDAN_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+    /// Load a backup file into an empty data directory.
+    Restore {
+        /// The backup file to read.
+        file: PathBuf,
+        #[arg(long, env = "SHINDAN_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Parser)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SHINDAN_BIND", default_value = DEFAULT_BIND)]
+    bind: String,
+    /// Where the database lives.
+    #[arg(long, env = "SHINDAN_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+    /// The folder of questionnaire files.
+    #[arg(long, env = "SHINDAN_QUESTIONNAIRES", default_value = DEFAULT_QUESTIONNAIRES)]
+    questionnaires: PathBuf,
+    /// Worker threads (default: one per core).
+    #[arg(long, env = "SHINDAN_WORKERS")]
+    workers: Option<usize>,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("SHINDAN_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::parse_from(["shindan"])));
+    match run(command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(args) => {
+            let config = Config {
+                bind: args.bind,
+                data_dir: args.data_dir,
+                questionnaires: args.questionnaires,
+                workers: args.workers,
+            };
+            let app = Application::build(&config)?;
+            actix_web::rt::System::new()
+                .block_on(app.run_until_stopped())
+                .context("the server stopped with an error")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate { dir } => match load_dir(&dir) {
+            Ok(catalog) => {
+                for q in catalog.latest_all() {
+                    println!(
+                        "ok: {} {} ({} domains, {} questions, {} findings)",
+                        q.id,
+                        q.version,
+                        q.domains.len(),
+                        q.questions.len(),
+                        q.findings.len()
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(problems) => {
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+                eprintln!("{} problem(s) found", problems.len());
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        Command::Backup { file, data_dir } => {
+            let store = Store::open(&data_dir)?;
+            let out =
+                File::create(&file).with_context(|| format!("cannot create {}", file.display()))?;
+            let mut out = BufWriter::new(out);
+            let n = store
+                .export(&mut out)
+                .with_context(|| format!("writing {}", file.display()))?;
+            out.into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|f| f.sync_all())
+                .with_context(|| format!("writing {}", file.display()))?;
+            println!("backed up {n} assessment(s) to {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file, data_dir } => {
+            let input =
+                File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
+            let store = Store::open(&data_dir)?;
+            let n = store
+                .import(BufReader::new(input))
+                .with_context(|| format!("restoring {}", file.display()))?;
+            println!("restored {n} assessment(s) into {}", data_dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

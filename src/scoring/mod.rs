@@ -1,0 +1,127 @@
+//! Scoring: pure functions from a questionnaire and answers to domain scores, the overall
+//! score, the grade and the findings that apply. The rules are the normative ones of
+//! `QUESTIONNAIRE_FORMAT.md`. Does no I/O.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::questionnaire::{Answers, Choice, Condition, Finding, Questionnaire, NA};
+
+/// The score of one domain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainScore {
+    pub id: String,
+    /// 0 to 100, or `None` when no question of the domain was answered (not assessed).
+    pub score: Option<f64>,
+    /// Questions answered with an option (not "not applicable").
+    pub answered: usize,
+    pub not_applicable: usize,
+}
+
+/// The result of scoring one set of answers. Values are unrounded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scores {
+    pub domains: Vec<DomainScore>,
+    /// Weighted mean of the assessed domains; `None` when none is assessed.
+    pub overall: Option<f64>,
+    pub grade: Option<String>,
+}
+
+/// Rounds a score to one decimal, as scores are reported.
+pub fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Scores answers against their questionnaire.
+pub fn score(q: &Questionnaire, answers: &Answers) -> Scores {
+    let n = q.domains.len();
+    let mut got = vec![0.0; n];
+    let mut max = vec![0.0; n];
+    let mut answered = vec![0usize; n];
+    let mut na = vec![0usize; n];
+    for (question, answer) in q.questions.iter().zip(answers.0.iter()) {
+        let d = question.domain_index;
+        match answer {
+            Some(Choice::Option(o)) => {
+                got[d] += question.weight * question.options[*o].score;
+                max[d] += question.weight * question.max_score;
+                answered[d] += 1;
+            }
+            Some(Choice::NotApplicable) => na[d] += 1,
+            None => {}
+        }
+    }
+    let mut sum = 0.0;
+    let mut weights = 0.0;
+    let domains = q
+        .domains
+        .iter()
+        .enumerate()
+        .map(|(d, domain)| {
+            let score = if answered[d] == 0 {
+                None
+            } else if max[d] > 0.0 {
+                Some(100.0 * got[d] / max[d])
+            } else {
+                // Every answered question has a maximum of 0: nothing could be missed.
+                Some(100.0)
+            };
+            if let Some(s) = score {
+                sum += domain.weight * s;
+                weights += domain.weight;
+            }
+            DomainScore {
+                id: domain.id.clone(),
+                score,
+                answered: answered[d],
+                not_applicable: na[d],
+            }
+        })
+        .collect();
+    let overall = (weights > 0.0).then(|| (sum / weights).clamp(0.0, 100.0));
+    let grade = overall.map(|o| q.grades.grade(o));
+    Scores {
+        domains,
+        overall,
+        grade,
+    }
+}
+
+/// The findings whose condition holds, in file order.
+pub fn findings<'q>(
+    q: &'q Questionnaire,
+    answers: &Answers,
+    profile: &BTreeMap<String, Value>,
+) -> Vec<&'q Finding> {
+    q.findings
+        .iter()
+        .filter(|f| match &f.when {
+            Condition::Question { question, any_of } => q
+                .question_position(question)
+                .and_then(|i| answers.0[i].map(|a| (i, a)))
+                .is_some_and(|(i, a)| {
+                    let id = match a {
+                        Choice::Option(o) => q.questions[i].options[o].id.as_str(),
+                        Choice::NotApplicable => NA,
+                    };
+                    any_of.iter().any(|x| x == id)
+                }),
+            Condition::Profile {
+                profile: field,
+                any_of,
+            } => match profile.get(field) {
+                Some(Value::String(s)) => any_of.contains(s),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .any(|s| any_of.iter().any(|x| x == s)),
+                _ => false,
+            },
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,241 @@
+//! Everything sled: the tree, the key layout, the record encoding, the flush policy and the
+//! token indexes. Callers see [`Store`] and [`AssessmentRecord`], never a sled type, so a
+//! second backend can be added behind the same API.
+//!
+//! Key layout (one tree, `assessments-v1`, so one atomic batch writes a record and its
+//! indexes together):
+//! - `a` + 16-byte uuid -> the record as JSON
+//! - `e` + 32-byte SHA-256 of the edit token -> uuid
+//! - `r` + 32-byte SHA-256 of the report token -> uuid
+//!
+//! Durability: a write is acknowledged only after [`Store::durable`] resolves. A single
+//! flusher thread groups the waiting requests, runs sled's flush and then `fdatasync`s the
+//! database file, because sled 0.34 flushes with `sync_file_range`, which leaves data in the
+//! disk's write cache (sled issue 1452).
+
+mod backup;
+mod flusher;
+mod record;
+
+pub use record::{AssessmentRecord, QuestionnaireRef, Status, SCHEMA_VERSION};
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+use uuid::Uuid;
+
+use crate::tokens::TokenDigest;
+use flusher::Flusher;
+
+/// sled's page cache. Its default (1 GiB) would let the process grow with the data.
+pub const CACHE_CAPACITY_BYTES: u64 = 32 * 1024 * 1024;
+/// The name of the lock file in the data directory.
+pub const LOCK_FILE: &str = "shindan.lock";
+const TREE: &str = "assessments-v1";
+const RECORD: u8 = b'a';
+const EDIT: u8 = b'e';
+const REPORT: u8 = b'r';
+
+/// What can go wrong in the store.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("the data directory {0} is in use by another shindan process; stop it first or choose another --data-dir")]
+    InUse(PathBuf),
+    #[error("cannot open the data directory {path}: {message}")]
+    Open { path: PathBuf, message: String },
+    #[error("storage error: {0}")]
+    Storage(String),
+    #[error("a stored record cannot be read: {0}")]
+    Corrupt(String),
+    #[error("the data directory is not empty: restore needs an empty one")]
+    NotEmpty,
+    #[error("backup file, line {line}: {message}")]
+    Backup { line: usize, message: String },
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Storage(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        StoreError::Storage(e.to_string())
+    }
+}
+
+/// Why an update did not happen.
+#[derive(Debug, Error)]
+pub enum UpdateError<E> {
+    #[error("no such assessment")]
+    NotFound,
+    /// The caller's closure refused the change.
+    #[error("refused")]
+    Refused(E),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The assessment store.
+pub struct Store {
+    tree: sled::Tree,
+    db: sled::Db,
+    flusher: Flusher,
+    _lock: File,
+}
+
+fn key(prefix: u8, bytes: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + bytes.len());
+    k.push(prefix);
+    k.extend_from_slice(bytes);
+    k
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`. Fails at once, with a clear message, when
+    /// another process holds the directory.
+    #[tracing::instrument]
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let open_err = |message: String| StoreError::Open {
+            path: dir.to_path_buf(),
+            message,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(LOCK_FILE))
+            .map_err(|e| open_err(e.to_string()))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::InUse(dir.to_path_buf()))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(open_err(e.to_string())),
+        }
+        let db = sled::Config::new()
+            .path(dir.join("sled"))
+            .cache_capacity(CACHE_CAPACITY_BYTES)
+            .open()
+            .map_err(|e| open_err(e.to_string()))?;
+        let tree = db.open_tree(TREE).map_err(|e| open_err(e.to_string()))?;
+        let db_file =
+            File::open(dir.join("sled").join("db")).map_err(|e| open_err(e.to_string()))?;
+        let flusher = Flusher::start(db.clone(), db_file).map_err(|e| open_err(e.to_string()))?;
+        Ok(Store {
+            tree,
+            db,
+            flusher,
+            _lock: lock,
+        })
+    }
+
+    /// Stores a new record and its two token indexes in one atomic batch.
+    #[tracing::instrument(skip_all, fields(id = %record.id))]
+    pub fn insert(&self, record: &AssessmentRecord) -> Result<(), StoreError> {
+        let edit = record.edit_digest()?;
+        let report = record.report_digest()?;
+        let value = serde_json::to_vec(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let id = record.id.as_bytes();
+        let mut batch = sled::Batch::default();
+        batch.insert(key(RECORD, id), value);
+        batch.insert(key(EDIT, &edit.0), id.as_slice());
+        batch.insert(key(REPORT, &report.0), id.as_slice());
+        self.tree.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Waits until every write made before this call is on disk. Never blocks the caller's
+    /// thread: the flush runs on the flusher thread, shared by every concurrent waiter.
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        self.flusher.wait().await
+    }
+
+    /// Flushes synchronously (shutdown, command-line tools).
+    pub fn flush_now(&self) -> Result<(), StoreError> {
+        self.flusher.flush_now()
+    }
+
+    /// A record by id.
+    pub fn get(&self, id: Uuid) -> Result<Option<AssessmentRecord>, StoreError> {
+        self.tree
+            .get(key(RECORD, id.as_bytes()))?
+            .map(|v| AssessmentRecord::decode(&v))
+            .transpose()
+    }
+
+    fn by_index(
+        &self,
+        prefix: u8,
+        digest: &TokenDigest,
+    ) -> Result<Option<AssessmentRecord>, StoreError> {
+        let Some(id) = self.tree.get(key(prefix, &digest.0))? else {
+            return Ok(None);
+        };
+        let id = Uuid::from_slice(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.get(id)
+    }
+
+    /// The record whose edit token has this digest.
+    pub fn find_by_edit(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<AssessmentRecord>, StoreError> {
+        self.by_index(EDIT, digest)
+    }
+
+    /// The record whose report token has this digest.
+    pub fn find_by_report(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<AssessmentRecord>, StoreError> {
+        self.by_index(REPORT, digest)
+    }
+
+    /// Changes a record atomically: `change` sees the current record and either edits it or
+    /// refuses; a concurrent writer makes it run again on the newer record (compare and
+    /// swap), so two requests never both submit the same draft.
+    #[tracing::instrument(skip(self, change))]
+    pub fn update<E>(
+        &self,
+        id: Uuid,
+        mut change: impl FnMut(&mut AssessmentRecord) -> Result<(), E>,
+    ) -> Result<AssessmentRecord, UpdateError<E>> {
+        let k = key(RECORD, id.as_bytes());
+        loop {
+            let Some(old) = self.tree.get(&k).map_err(StoreError::from)? else {
+                return Err(UpdateError::NotFound);
+            };
+            let mut record = AssessmentRecord::decode(&old)?;
+            change(&mut record).map_err(UpdateError::Refused)?;
+            let new =
+                serde_json::to_vec(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            match self.tree.compare_and_swap(&k, Some(&old), Some(new)) {
+                Ok(Ok(())) => return Ok(record),
+                Ok(Err(_)) => continue,
+                Err(e) => return Err(StoreError::from(e).into()),
+            }
+        }
+    }
+
+    /// How many assessments are stored.
+    pub fn count(&self) -> usize {
+        self.tree.scan_prefix([RECORD]).count()
+    }
+
+    /// Every record, in id order.
+    pub fn records(&self) -> impl Iterator<Item = Result<AssessmentRecord, StoreError>> + '_ {
+        self.tree.scan_prefix([RECORD]).map(|item| {
+            let (_, v) = item?;
+            AssessmentRecord::decode(&v)
+        })
+    }
+
+    /// Bytes on disk, as sled counts them.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+}

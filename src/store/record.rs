@@ -1,0 +1,83 @@
+//! The stored form of an assessment. Versioned: fields added later carry
+//! `#[serde(default)]` so records written by older versions still load.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::scoring::Scores;
+use crate::tokens::{ReportToken, TokenDigest};
+
+/// The schema version written into new records.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Where an assessment is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Draft,
+    Submitted,
+}
+
+/// The questionnaire an assessment was answered and scored with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionnaireRef {
+    pub id: String,
+    pub version: String,
+    /// Content hash of the questionnaire file (`sha256:...`).
+    pub hash: String,
+}
+
+/// One assessment as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssessmentRecord {
+    pub schema: u32,
+    pub id: Uuid,
+    pub questionnaire: QuestionnaireRef,
+    /// Hex SHA-256 of the edit token; the token itself is never stored.
+    pub edit_token_sha256: String,
+    /// The report token, kept so that links to the report can be shown again.
+    pub report_token: String,
+    pub status: Status,
+    pub profile: BTreeMap<String, Value>,
+    pub answers: BTreeMap<String, String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Unrounded scores, computed at submission.
+    #[serde(default)]
+    pub scores: Option<Scores>,
+    /// Ids of the findings that applied at submission.
+    #[serde(default)]
+    pub findings: Vec<String>,
+}
+
+impl AssessmentRecord {
+    pub(crate) fn decode(bytes: &[u8]) -> Result<AssessmentRecord, StoreError> {
+        serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// The stored digest of the edit token.
+    pub fn edit_digest(&self) -> Result<TokenDigest, StoreError> {
+        TokenDigest::from_hex(&self.edit_token_sha256).ok_or_else(|| {
+            StoreError::Corrupt(format!("record {}: bad edit token digest", self.id))
+        })
+    }
+
+    /// The digest of the report token.
+    pub fn report_digest(&self) -> Result<TokenDigest, StoreError> {
+        ReportToken::parse(&self.report_token)
+            .map(|t| t.digest())
+            .ok_or_else(|| StoreError::Corrupt(format!("record {}: bad report token", self.id)))
+    }
+
+    /// The report token.
+    pub fn report_token(&self) -> Option<ReportToken> {
+        ReportToken::parse(&self.report_token)
+    }
+}

@@ -1,0 +1,301 @@
+//! Errors -> responses, in one place. Every refusal has a stable machine code and a status;
+//! the API answers `{"error": {"code", "message", "field"}}`, the pages show the same problem
+//! as a friendly page in the reader's language. Extractor failures (JSON, form, path, query)
+//! are mapped here too, so actix-web's plain-text errors never reach a client.
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+
+use super::pages;
+use crate::assessment::AssessmentError;
+use crate::config::MAX_BODY_BYTES;
+use crate::i18n::Lang;
+use crate::questionnaire::AnswerError;
+
+/// The stable machine codes of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    MalformedJson,
+    InvalidBody,
+    InvalidQuery,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    NotFound,
+    UnknownQuestionnaire,
+    UnknownProfileField,
+    InvalidProfileValue,
+    UnknownQuestion,
+    UnknownOption,
+    NaNotAllowed,
+    InvalidAnswer,
+    MissingProfileField,
+    UnansweredQuestion,
+    Unauthorized,
+    AlreadySubmitted,
+    NotSubmitted,
+    QuestionnaireUnavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status of this code.
+    pub fn status(self) -> StatusCode {
+        use ErrorCode::*;
+        match self {
+            MalformedJson | InvalidQuery => StatusCode::BAD_REQUEST,
+            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            NotFound | UnknownQuestionnaire => StatusCode::NOT_FOUND,
+            Unauthorized => StatusCode::UNAUTHORIZED,
+            AlreadySubmitted | NotSubmitted | QuestionnaireUnavailable => StatusCode::CONFLICT,
+            InvalidBody | UnknownProfileField | InvalidProfileValue | UnknownQuestion
+            | UnknownOption | NaNotAllowed | InvalidAnswer | MissingProfileField
+            | UnansweredQuestion => StatusCode::UNPROCESSABLE_ENTITY,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The code as it appears in JSON.
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            MalformedJson => "malformed_json",
+            InvalidBody => "invalid_body",
+            InvalidQuery => "invalid_query",
+            PayloadTooLarge => "payload_too_large",
+            UnsupportedMediaType => "unsupported_media_type",
+            NotFound => "not_found",
+            UnknownQuestionnaire => "unknown_questionnaire",
+            UnknownProfileField => "unknown_profile_field",
+            InvalidProfileValue => "invalid_profile_value",
+            UnknownQuestion => "unknown_question",
+            UnknownOption => "unknown_option",
+            NaNotAllowed => "na_not_allowed",
+            InvalidAnswer => "invalid_answer",
+            MissingProfileField => "missing_profile_field",
+            UnansweredQuestion => "unanswered_question",
+            Unauthorized => "unauthorized",
+            AlreadySubmitted => "already_submitted",
+            NotSubmitted => "not_submitted",
+            QuestionnaireUnavailable => "questionnaire_unavailable",
+            Internal => "internal",
+        }
+    }
+}
+
+/// A refusal of the JSON API.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Inner<'a>,
+}
+
+#[derive(Serialize)]
+struct Inner<'a> {
+    code: &'static str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        if self.code == ErrorCode::Unauthorized {
+            res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        res.json(Body {
+            error: Inner {
+                code: self.code.as_str(),
+                message: &self.message,
+                field: self.field.as_deref(),
+            },
+        })
+    }
+}
+
+/// The code, message and field of an assessment error. Storage failures are logged here
+/// and reported without detail.
+pub fn classify(e: &AssessmentError) -> (ErrorCode, Option<String>) {
+    use AssessmentError as E;
+    match e {
+        E::UnknownQuestionnaire => (
+            ErrorCode::UnknownQuestionnaire,
+            Some("questionnaire".into()),
+        ),
+        E::UnknownProfileField(f) => (ErrorCode::UnknownProfileField, Some(format!("profile.{f}"))),
+        E::InvalidProfileValue { field, .. } => (
+            ErrorCode::InvalidProfileValue,
+            Some(format!("profile.{field}")),
+        ),
+        E::Answer(a) => {
+            let code = match a {
+                AnswerError::UnknownQuestion(_) => ErrorCode::UnknownQuestion,
+                AnswerError::UnknownOption { .. } => ErrorCode::UnknownOption,
+                AnswerError::NaNotAllowed(_) => ErrorCode::NaNotAllowed,
+            };
+            (code, Some(format!("answers.{}", a.question())))
+        }
+        E::InvalidAnswer(q) => (ErrorCode::InvalidAnswer, Some(format!("answers.{q}"))),
+        E::MissingProfileField(f) => (ErrorCode::MissingProfileField, Some(format!("profile.{f}"))),
+        E::Unanswered(q) => (ErrorCode::UnansweredQuestion, Some(format!("answers.{q}"))),
+        E::AlreadySubmitted => (ErrorCode::AlreadySubmitted, None),
+        E::NotFound => (ErrorCode::NotFound, None),
+        E::QuestionnaireGone => (ErrorCode::QuestionnaireUnavailable, None),
+        E::Random(err) => {
+            tracing::error!(error = %err, "token generation failed");
+            (ErrorCode::Internal, None)
+        }
+        E::Store(err) => {
+            tracing::error!(error = %err, "storage failed");
+            (ErrorCode::Internal, None)
+        }
+    }
+}
+
+impl From<AssessmentError> for ApiError {
+    fn from(e: AssessmentError) -> Self {
+        let (code, field) = classify(&e);
+        let message = if code == ErrorCode::Internal {
+            "the server could not complete the request".to_string()
+        } else {
+            e.to_string()
+        };
+        ApiError {
+            code,
+            message,
+            field,
+        }
+    }
+}
+
+/// A refusal on an HTML page, shown in the reader's language.
+#[derive(Debug)]
+pub struct PageError {
+    pub lang: Lang,
+    pub code: ErrorCode,
+}
+
+impl PageError {
+    pub fn new(lang: Lang, code: ErrorCode) -> Self {
+        PageError { lang, code }
+    }
+
+    pub fn from_assessment(lang: Lang, e: AssessmentError) -> Self {
+        PageError {
+            lang,
+            code: classify(&e).0,
+        }
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code.as_str())
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code())
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(pages::error::page(self.lang, self.code).into_string())
+    }
+}
+
+fn json_error(err: &JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+        }
+        JsonPayloadError::ContentType => ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send the body as Content-Type: application/json",
+        ),
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
+            ErrorCode::InvalidBody,
+            format!(
+                "the JSON does not have the expected shape (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        ),
+        JsonPayloadError::Deserialize(e) => ApiError::new(
+            ErrorCode::MalformedJson,
+            format!(
+                "the body is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        ),
+        JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        ),
+        _ => ApiError::new(ErrorCode::MalformedJson, "the body could not be read"),
+    }
+}
+
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_BODY_BYTES)
+        .error_handler(|err, _req: &HttpRequest| json_error(&err).into())
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_err: PathError, req: &HttpRequest| {
+        if req.path().starts_with("/api/") {
+            ApiError::new(ErrorCode::NotFound, "no such resource").into()
+        } else {
+            PageError::new(super::lang::negotiate(req).lang, ErrorCode::NotFound).into()
+        }
+    })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|_err: QueryPayloadError, _req: &HttpRequest| {
+        ApiError::new(ErrorCode::InvalidQuery, "the query string is not valid").into()
+    })
+}

@@ -1,0 +1,104 @@
+//! HTTP: actix-web routes, forms, the JSON API, errors -> responses, security headers and
+//! request logs. Handlers are thin: parse the input, call `assessment` and `store`, render.
+//! No business rule lives here.
+
+mod api;
+mod applicant;
+mod assets;
+mod error;
+mod form;
+mod lang;
+pub mod pages;
+mod report;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{from_fn, DefaultHeaders, Next};
+use actix_web::{web, HttpResponse};
+
+pub use error::{ApiError, ErrorCode};
+pub use lang::PageLang;
+
+use crate::config::MAX_BODY_BYTES;
+use crate::questionnaire::Catalog;
+use crate::store::Store;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub catalog: Catalog,
+    pub store: Arc<Store>,
+}
+
+/// Asks search engines not to index pages behind a token.
+pub const X_ROBOTS_TAG: &str = "x-robots-tag";
+
+/// The Content-Security-Policy of every response: no script at all, styles from our own
+/// stylesheet only.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Registers every route, extractor limit and middleware. The one place routes are listed.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(error::json_config())
+        .app_data(error::path_config())
+        .app_data(error::query_config())
+        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .service(
+            web::scope("")
+                .wrap(from_fn(log_request))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::REFERRER_POLICY, "no-referrer"))
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+                        .add((header::X_FRAME_OPTIONS, "DENY")),
+                )
+                .route("/healthz", web::get().to(healthz))
+                .configure(assets::routes)
+                .configure(api::routes)
+                .configure(applicant::routes)
+                .configure(report::routes)
+                .default_service(web::to(not_found)),
+        );
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok")
+}
+
+/// Unknown routes: JSON under the API, a page elsewhere.
+async fn not_found(req: actix_web::HttpRequest, lang: PageLang) -> actix_web::Result<HttpResponse> {
+    if req.path().starts_with("/api/") {
+        Err(ApiError::new(ErrorCode::NotFound, "no such route").into())
+    } else {
+        Err(error::PageError::new(lang.lang, ErrorCode::NotFound).into())
+    }
+}
+
+/// One log line per request, naming the route pattern (`/r/{token}`), never the path,
+/// so that tokens never reach the logs.
+async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let res = next.call(req).await?;
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "(no route)".into());
+    tracing::info!(
+        method = %method,
+        route = %route,
+        status = res.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    Ok(res)
+}

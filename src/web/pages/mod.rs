@@ -1,0 +1,8 @@
+//! Page markup: plain functions returning maud `Markup`, testable without a server.
+//! maud escapes every interpolated value, so user text can never become markup.
+
+pub mod error;
+pub mod landing;
+pub mod layout;
+pub mod report;
+pub mod steps;
