@@ -73,6 +73,7 @@ fn main() -> ExitCode {
             EnvFilter::try_from_env("SHINDAN_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let command = cli

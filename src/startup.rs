@@ -85,6 +85,11 @@ impl Application {
         self.port
     }
 
+    /// The store the application writes to (for tests and tools).
+    pub fn store(&self) -> Arc<Store> {
+        self.store.clone()
+    }
+
     /// Runs until SIGTERM or Ctrl-C, lets running requests finish, then flushes the store.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await?;

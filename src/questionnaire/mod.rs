@@ -14,3 +14,6 @@ pub use answers::{AnswerError, Answers, Choice, NA};
 pub use load::{load_dir, parse_file, Catalog, Problem};
 pub use model::*;
 pub use profile::{parse_profile_value, ProfileError, MAX_TEXT_CHARS};
+
+#[cfg(test)]
+mod tests;

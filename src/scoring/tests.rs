@@ -42,7 +42,7 @@ fn overall_is_weighted_by_domain_weight_over_assessed_domains() {
     assert_eq!(s.domains[1].score, None);
     let expected = (2.0 * 100.0 + 100.0 / 3.0) / 3.0;
     assert!((s.overall.unwrap() - expected).abs() < 1e-9);
-    assert_eq!(s.grade.as_deref(), Some("A"));
+    assert_eq!(s.grade.as_deref(), Some("B"));
 }
 
 #[test]

@@ -29,7 +29,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/assessments/{id}/submit",
                 web::post().to(submit_assessment),
             )
-            .route("/reports/{token}", web::get().to(get_report)),
+            .route("/reports/{token}", web::get().to(get_report))
+            .default_service(web::to(super::not_found)),
     );
 }
 

@@ -40,7 +40,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/d/{n}", web::post().to(domain_post))
                 .route("/review", web::get().to(review_get))
                 .route("/submit", web::post().to(submit_post))
-                .route("/done", web::get().to(done_get)),
+                .route("/done", web::get().to(done_get))
+                .default_service(web::to(super::not_found)),
         );
 }
 

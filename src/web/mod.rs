@@ -72,7 +72,10 @@ async fn healthz() -> HttpResponse {
 }
 
 /// Unknown routes: JSON under the API, a page elsewhere.
-async fn not_found(req: actix_web::HttpRequest, lang: PageLang) -> actix_web::Result<HttpResponse> {
+pub(super) async fn not_found(
+    req: actix_web::HttpRequest,
+    lang: PageLang,
+) -> actix_web::Result<HttpResponse> {
     if req.path().starts_with("/api/") {
         Err(ApiError::new(ErrorCode::NotFound, "no such route").into())
     } else {

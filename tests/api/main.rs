@@ -1,1 +1,10 @@
+//! Black-box tests: the real application on a random port, spoken to over HTTP.
 
+mod bad_input;
+mod crash;
+mod headers;
+mod helpers;
+mod html_flow;
+mod json_flow;
+mod process;
+mod questionnaires;

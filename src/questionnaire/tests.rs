@@ -1,0 +1,227 @@
+use std::path::Path;
+
+use proptest::prelude::*;
+
+use super::load::compare_versions;
+use super::*;
+
+const VALID: &str = include_str!("../../tests/fixtures/small/fixture-1.toml");
+
+fn problems(src: &str) -> Vec<Problem> {
+    parse_file(Path::new("q.toml"), src).expect_err("should be invalid")
+}
+
+/// Asserts one problem names `field` (and `line`, when given) with `message` in it.
+fn assert_problem(src: &str, field: &str, line: Option<usize>, message: &str) {
+    let found = problems(src);
+    assert!(
+        found.iter().any(|p| p.field == field
+            && p.message.contains(message)
+            && (line.is_none() || p.line == line)
+            && p.file == Path::new("q.toml")),
+        "expected {field} at {line:?}: {message}; got {found:#?}"
+    );
+}
+
+#[test]
+fn the_fixture_is_valid_and_keeps_file_order() {
+    let q = parse_file(Path::new("q.toml"), VALID).unwrap();
+    assert_eq!(
+        q.domains.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+        ["d1", "d2", "d3"]
+    );
+    assert_eq!(q.questions[1].weight, 3.0);
+    assert_eq!(q.questions[1].max_score, 2.0);
+    assert!(q.hash.starts_with("sha256:") && q.hash.len() == 71);
+}
+
+#[test]
+fn duplicate_ids_are_reported_at_their_line() {
+    let src = VALID.replace("id = \"q2\"", "id = \"q1\"");
+    assert_problem(&src, "questions[1].id", Some(31), "duplicate id \"q1\"");
+    let src = VALID.replace("id = \"d2\"", "id = \"d1\"");
+    assert_problem(&src, "domains[1].id", None, "duplicate id \"d1\"");
+    let src = VALID.replace("{ id = \"partly\"", "{ id = \"yes\"");
+    assert_problem(
+        &src,
+        "questions[1].options[1].id",
+        None,
+        "duplicate id \"yes\"",
+    );
+    let src = VALID.replace("id = \"f-cert\"", "id = \"f-q1\"");
+    assert_problem(&src, "findings[1].id", None, "duplicate id");
+    let src = VALID.replace("{ id = \"pmark\"", "{ id = \"isms\"");
+    assert_problem(&src, "profile[0].options[1].id", None, "duplicate id");
+}
+
+#[test]
+fn a_question_of_an_unknown_domain_and_a_domain_without_questions_are_reported() {
+    let src = VALID.replace("domain = \"d3\"", "domain = \"d7\"");
+    assert_problem(&src, "questions[3].domain", None, "unknown domain \"d7\"");
+    assert_problem(&src, "domains[2]", None, "has no question");
+}
+
+#[test]
+fn fewer_than_three_or_more_than_sixteen_domains_are_reported() {
+    let two = VALID
+        .replace(
+            "[[domains]]\nid = \"d3\"\nlabel = { ja = \"三\", en = \"Three\" }\n",
+            "",
+        )
+        .replace("domain = \"d3\"", "domain = \"d2\"");
+    assert_problem(&two, "domains", None, "3 to 16 domains, found 2");
+    let mut many = VALID.to_string();
+    for i in 4..=17 {
+        many.push_str(&format!(
+            "\n[[domains]]\nid = \"x{i}\"\nlabel = {{ ja = \"x\", en = \"x\" }}\n\n[[questions]]\nid = \"xq{i}\"\ndomain = \"x{i}\"\ntext = {{ ja = \"x\", en = \"x\" }}\noptions = [{{ id = \"a\", label = {{ ja = \"a\", en = \"a\" }}, score = 1 }}, {{ id = \"b\", label = {{ ja = \"b\", en = \"b\" }}, score = 0 }}]\n"
+        ));
+    }
+    assert_problem(&many, "domains", None, "found 17");
+}
+
+#[test]
+fn a_missing_language_is_reported_with_its_path() {
+    let src = VALID.replace(
+        "text = { ja = \"問2\", en = \"Q2\" }",
+        "text = { ja = \"問2\" }",
+    );
+    assert_problem(&src, "questions[1].text.en", None, "both ja and en");
+    let src = VALID.replace(
+        "title = { ja = \"テスト\", en = \"Test\" }",
+        "title = { en = \"Test\" }",
+    );
+    assert_problem(&src, "title.ja", Some(3), "both ja and en");
+}
+
+#[test]
+fn negative_scores_and_non_positive_weights_are_reported() {
+    let src = VALID.replace("score = 3 }", "score = -3 }");
+    assert_problem(
+        &src,
+        "questions[3].options[0].score",
+        None,
+        "must not be negative",
+    );
+    let src = VALID.replace("weight = 3.0", "weight = 0.0");
+    assert_problem(&src, "questions[1].weight", None, "greater than 0");
+    let src = VALID.replace("weight = 2.0", "weight = -1.0");
+    assert_problem(&src, "domains[0].weight", None, "greater than 0");
+}
+
+#[test]
+fn findings_naming_unknown_things_are_reported() {
+    let src = VALID.replace(
+        "question = \"q1\", in = [\"no\"]",
+        "question = \"q9\", in = [\"no\"]",
+    );
+    assert_problem(
+        &src,
+        "findings[0].when.question",
+        None,
+        "unknown question \"q9\"",
+    );
+    let src = VALID.replace(
+        "question = \"q1\", in = [\"no\"]",
+        "question = \"q1\", in = [\"never\"]",
+    );
+    assert_problem(&src, "findings[0].when.in", None, "no option \"never\"");
+    let src = VALID.replace("profile = \"certs\"", "profile = \"size\"");
+    assert_problem(
+        &src,
+        "findings[1].when.profile",
+        None,
+        "unknown profile field \"size\"",
+    );
+    let src = VALID.replace("in = [\"isms\"]", "in = [\"iso9001\"]");
+    assert_problem(&src, "findings[1].when.in", None, "no option \"iso9001\"");
+}
+
+#[test]
+fn unknown_keys_and_syntax_errors_are_reported_with_a_line() {
+    let src = VALID.replace("allow_na = true", "allow_na = true\nalow_na = true");
+    let found = problems(&src);
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].message.contains("unknown field `alow_na`"),
+        "{found:?}"
+    );
+    assert_eq!(found[0].line, Some(41));
+    let found = problems("id = \"x\"\nversion = ");
+    assert_eq!(found[0].line, Some(2));
+}
+
+#[test]
+fn two_files_with_the_same_id_and_version_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.toml"), VALID).unwrap();
+    std::fs::write(dir.path().join("b.toml"), VALID).unwrap();
+    let found = load_dir(dir.path()).unwrap_err();
+    assert_eq!(found.len(), 1);
+    assert!(found[0].file.ends_with("b.toml"));
+    assert!(found[0].message.contains("also defined in"));
+}
+
+#[test]
+fn problem_display_names_file_line_and_field() {
+    let p = Problem {
+        file: "qs/it.toml".into(),
+        line: Some(12),
+        field: "questions[3].domain".into(),
+        message: "unknown domain \"x\"".into(),
+    };
+    assert_eq!(
+        p.to_string(),
+        "qs/it.toml:12: questions[3].domain: unknown domain \"x\""
+    );
+}
+
+#[test]
+fn the_latest_version_is_chosen_numerically() {
+    let dir = tempfile::tempdir().unwrap();
+    for v in ["2026.9", "2026.10", "2026.2"] {
+        std::fs::write(
+            dir.path().join(format!("{v}.toml")),
+            VALID.replace("version = \"1\"", &format!("version = \"{v}\"")),
+        )
+        .unwrap();
+    }
+    let catalog = load_dir(dir.path()).unwrap();
+    assert_eq!(catalog.latest("fixture").unwrap().version, "2026.10");
+    assert_eq!(catalog.get("fixture", "2026.2").unwrap().version, "2026.2");
+    assert_eq!(catalog.latest_all().len(), 1);
+}
+
+#[test]
+fn the_shipped_questionnaire_is_valid() {
+    let catalog = load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("questionnaires")).unwrap();
+    let q = catalog.latest("it-liability").unwrap();
+    assert!((8..=10).contains(&q.domains.len()));
+    assert!((40..=60).contains(&q.questions.len()));
+    assert!(q.questions.iter().all(|q| q.recommendation.is_some()));
+    assert!(q.findings.len() >= 8);
+}
+
+proptest! {
+    #[test]
+    fn parsing_never_panics_on_arbitrary_text(src in "\\PC{0,400}") {
+        let _ = parse_file(Path::new("fuzz.toml"), &src);
+    }
+
+    #[test]
+    fn parsing_never_panics_on_mutated_valid_files(cut in 0usize..2000, insert in "[\\[\\]={}\",a-z0-9 \n-]{0,12}") {
+        let at = VALID.char_indices().map(|(i, _)| i).nth(cut % VALID.chars().count()).unwrap_or(0);
+        let src = format!("{}{}{}", &VALID[..at], insert, &VALID[at..]);
+        if let Err(problems) = parse_file(Path::new("fuzz.toml"), &src) {
+            prop_assert!(!problems.is_empty());
+            for p in problems {
+                prop_assert!(p.line.is_none_or(|l| l >= 1 && l <= src.lines().count() + 1));
+            }
+        }
+    }
+
+    #[test]
+    fn version_order_is_a_total_order(a in "[0-9.a-z]{0,8}", b in "[0-9.a-z]{0,8}") {
+        prop_assert_eq!(compare_versions(&a, &b), compare_versions(&b, &a).reverse());
+        prop_assert_eq!(compare_versions(&a, &a), std::cmp::Ordering::Equal);
+    }
+}

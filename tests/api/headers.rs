@@ -1,0 +1,76 @@
+//! Security headers on every response, and the extra ones of token pages.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{small_questionnaires, spawn_app, spawn_app_with};
+
+fn assert_base_headers(res: &reqwest::Response) {
+    let h = res.headers();
+    assert_eq!(h["referrer-policy"], "no-referrer", "{}", res.url());
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'"));
+    assert!(!csp.contains("unsafe-inline"));
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    for path in [
+        "/",
+        "/healthz",
+        "/assets/style.css",
+        "/api/v1/questionnaires",
+        "/nowhere",
+        "/api/v1/nowhere",
+        "/r/xyz",
+        "/a/xyz",
+    ] {
+        let res = app.get(path).await;
+        assert_base_headers(&res);
+    }
+    let res = app
+        .create_assessment(&json!({"questionnaire": "nope"}))
+        .await;
+    assert_base_headers(&res);
+}
+
+#[tokio::test]
+async fn token_pages_are_not_indexed_and_edit_pages_are_not_cached() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let created: Value = app
+        .create_assessment(&json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "a"}, "submit": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let report = created["report_token"].as_str().unwrap();
+    let res = app.get(&format!("/r/{report}")).await;
+    assert_eq!(res.status(), 200);
+    assert_base_headers(&res);
+    assert_eq!(res.headers()["x-robots-tag"], "noindex");
+
+    let draft: Value = app
+        .create_assessment(&json!({"questionnaire": "fixture"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let edit = draft["edit_token"].as_str().unwrap();
+    for path in [
+        format!("/a/{edit}/profile"),
+        format!("/a/{edit}/d/1"),
+        format!("/a/{edit}/review"),
+        format!("/a/{edit}"),
+    ] {
+        let res = app.get(&path).await;
+        assert!(
+            res.status() == 200 || res.status() == 303,
+            "{path}: {}",
+            res.status()
+        );
+        assert_base_headers(&res);
+        assert_eq!(res.headers()["x-robots-tag"], "noindex");
+        assert_eq!(res.headers()["cache-control"], "no-store");
+    }
+}

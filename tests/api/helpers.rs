@@ -1,0 +1,277 @@
+//! Starting the real application for tests: in-process on a random port with a fresh data
+//! directory (`spawn_app`), or as the real binary in a child process (`spawn_process`) for
+//! restarts, signals and crashes.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, Once};
+use std::time::{Duration, Instant};
+
+use reqwest::redirect::Policy;
+use serde_json::{json, Value};
+use shindan::config::Config;
+use shindan::startup::Application;
+use shindan::store::Store;
+use tempfile::TempDir;
+
+/// The folder of the shipped questionnaires.
+pub fn shipped_questionnaires() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("questionnaires")
+}
+
+/// A folder with a small three-domain questionnaire.
+pub fn small_questionnaires() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
+}
+
+static TRACING: Once = Once::new();
+
+fn init_tracing() {
+    TRACING.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            tracing_subscriber::fmt()
+                .with_env_filter("info")
+                .with_test_writer()
+                .init();
+        }
+    });
+}
+
+/// A running in-process application.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub store: Arc<Store>,
+    /// Removed when the test ends.
+    _data_dir: TempDir,
+}
+
+/// Starts the application on the shipped questionnaires.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&shipped_questionnaires()).await
+}
+
+/// Starts the application on a questionnaires folder.
+pub async fn spawn_app_with(questionnaires: &Path) -> TestApp {
+    init_tracing();
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        data_dir: data_dir.path().to_path_buf(),
+        questionnaires: questionnaires.to_path_buf(),
+        workers: Some(2),
+    };
+    let app = Application::build(&config).expect("the application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: client(),
+        store,
+        _data_dir: data_dir,
+    }
+}
+
+/// A client that does not follow redirects and keeps cookies.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn create_assessment(&self, body: &Value) -> reqwest::Response {
+        self.post_json("/api/v1/assessments", body).await
+    }
+
+    pub async fn patch_assessment(&self, id: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .patch(self.url(&format!("/api/v1/assessments/{id}")))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("PATCH")
+    }
+
+    pub async fn submit(&self, id: &str, token: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/api/v1/assessments/{id}/submit")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("POST submit")
+    }
+
+    pub async fn get_report(&self, report_token: &str) -> reqwest::Response {
+        self.get(&format!("/api/v1/reports/{report_token}")).await
+    }
+
+    pub async fn questionnaire(&self, id: &str) -> Value {
+        self.get(&format!("/api/v1/questionnaires/{id}"))
+            .await
+            .json()
+            .await
+            .expect("questionnaire JSON")
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST form")
+    }
+
+    /// How many assessments the store holds.
+    pub fn stored(&self) -> usize {
+        self.store.count()
+    }
+}
+
+/// A valid profile and every question answered with its first option.
+pub fn complete_answers(q: &Value) -> (Value, Value) {
+    (valid_profile(q), answers_with(q, |_| 0))
+}
+
+/// A valid value for every profile field.
+pub fn valid_profile(q: &Value) -> Value {
+    let mut profile = serde_json::Map::new();
+    for field in q["profile"].as_array().expect("profile") {
+        let id = field["id"].as_str().unwrap().to_string();
+        let first = field["options"][0]["id"].clone();
+        let value = match field["kind"].as_str().unwrap() {
+            "text" => json!("株式会社テスト"),
+            "number" => json!(30),
+            "date" => json!("2027-04-01"),
+            "select" => first,
+            "multiselect" => json!([first]),
+            other => panic!("unknown kind {other}"),
+        };
+        profile.insert(id, value);
+    }
+    Value::Object(profile)
+}
+
+/// Every question answered with the option `pick` chooses (by index, clamped).
+pub fn answers_with(q: &Value, pick: impl Fn(&Value) -> usize) -> Value {
+    let mut answers = serde_json::Map::new();
+    for question in q["questions"].as_array().expect("questions") {
+        let options = question["options"].as_array().unwrap();
+        let i = pick(question).min(options.len() - 1);
+        answers.insert(
+            question["id"].as_str().unwrap().to_string(),
+            options[i]["id"].clone(),
+        );
+    }
+    Value::Object(answers)
+}
+
+/// The path of the binary under test.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_shindan")
+}
+
+/// The real binary serving in a child process.
+pub struct ServerProcess {
+    pub child: Child,
+    pub address: String,
+    /// Everything the server wrote to stderr so far (its logs).
+    pub logs: Arc<Mutex<String>>,
+}
+
+/// Starts `shindan serve` on a random port; waits until it listens.
+pub fn spawn_process(data_dir: &Path, questionnaires: &Path) -> ServerProcess {
+    let mut child = Command::new(binary())
+        .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2"])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--questionnaires")
+        .arg(questionnaires)
+        .env("SHINDAN_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let logs = Arc::new(Mutex::new(String::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink = logs.clone();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("addr=").nth(1) {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(addr.split_whitespace().next().unwrap_or("").to_string());
+                }
+            }
+            let mut logs = sink.lock().unwrap();
+            logs.push_str(&line);
+            logs.push('\n');
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("the server did not start: {}", logs.lock().unwrap()));
+    ServerProcess {
+        child,
+        address: format!("http://{addr}"),
+        logs,
+    }
+}
+
+impl ServerProcess {
+    /// Sends SIGTERM and waits for the exit; returns the exit code.
+    pub fn terminate(mut self) -> (Option<i32>, String) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                std::thread::sleep(Duration::from_millis(50));
+                let logs = self.logs.lock().unwrap().clone();
+                return (status.code(), logs);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the process with SIGKILL, as a crash or power cut would.
+    pub fn kill_hard(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

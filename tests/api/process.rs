@@ -1,0 +1,234 @@
+//! The real binary: restarts, SIGTERM, the directory lock, backup and restore, the
+//! `validate` command and what the logs may contain.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    binary, client, shipped_questionnaires, small_questionnaires, spawn_process, ServerProcess,
+};
+
+/// Creates and submits one complete assessment on the small fixture; returns the create response.
+async fn submit_one(server: &ServerProcess) -> Value {
+    let res = client()
+        .post(format!("{}/api/v1/assessments", server.address))
+        .json(&json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "partly", "q3": "na", "q4": "a"}, "submit": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+async fn report_status(server: &ServerProcess, token: &str) -> u16 {
+    client()
+        .get(format!("{}/api/v1/reports/{token}", server.address))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn submissions_survive_a_restart_and_sigterm_exits_cleanly_without_logging_tokens() {
+    let data = tempfile::tempdir().unwrap();
+    let server = spawn_process(data.path(), &small_questionnaires());
+    let created = submit_one(&server).await;
+    let report = created["report_token"].as_str().unwrap().to_string();
+    let edit = created["edit_token"].as_str().unwrap().to_string();
+    assert_eq!(report_status(&server, &report).await, 200);
+    let (code, logs) = server.terminate();
+    assert_eq!(code, Some(0), "SIGTERM drains and exits 0: {logs}");
+    assert!(
+        logs.contains("route=/api/v1/reports/{token}"),
+        "logs name the route pattern"
+    );
+    assert!(
+        !logs.contains(&report) && !logs.contains(&edit),
+        "no token in the logs"
+    );
+
+    let server = spawn_process(data.path(), &small_questionnaires());
+    assert_eq!(report_status(&server, &report).await, 200);
+    let body: Value = client()
+        .get(format!("{}/api/v1/reports/{report}", server.address))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["scores"]["domains"][0]["score"], 70.0);
+}
+
+#[tokio::test]
+async fn a_second_process_on_the_same_data_directory_exits_at_once_with_a_clear_message() {
+    let data = tempfile::tempdir().unwrap();
+    let _server = spawn_process(data.path(), &small_questionnaires());
+    let started = Instant::now();
+    let out = Command::new(binary())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .arg("--questionnaires")
+        .arg(small_questionnaires())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is in use by another shindan process"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("could not acquire lock"), "{stderr}");
+    // The backup command refuses too, rather than reading a database in use.
+    let out = Command::new(binary())
+        .arg("backup")
+        .arg(data.path().join("b.jsonl"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in use"));
+}
+
+#[tokio::test]
+async fn backup_then_restore_round_trips_every_record() {
+    let data = tempfile::tempdir().unwrap();
+    let server = spawn_process(data.path(), &small_questionnaires());
+    let mut reports = Vec::new();
+    for _ in 0..3 {
+        reports.push(
+            submit_one(&server).await["report_token"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let draft: Value = client()
+        .post(format!("{}/api/v1/assessments", server.address))
+        .json(&json!({"questionnaire": "fixture", "answers": {"q1": "no"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    server.terminate();
+
+    let file = data.path().join("backup.jsonl");
+    let out = Command::new(binary())
+        .arg("backup")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap().lines().count(),
+        5,
+        "header and 4 records"
+    );
+
+    let restored = tempfile::tempdir().unwrap();
+    let out = Command::new(binary())
+        .arg("restore")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(restored.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("restored 4"));
+    // Restoring into a directory that already has data is refused.
+    let out = Command::new(binary())
+        .arg("restore")
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(restored.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+
+    let server = spawn_process(restored.path(), &small_questionnaires());
+    for r in &reports {
+        assert_eq!(report_status(&server, r).await, 200);
+    }
+    // The draft's edit token still works after the round trip.
+    let res = client()
+        .patch(format!(
+            "{}/api/v1/assessments/{}",
+            server.address,
+            draft["id"].as_str().unwrap()
+        ))
+        .bearer_auth(draft["edit_token"].as_str().unwrap())
+        .json(&json!({"answers": {"q1": "yes"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[test]
+fn validate_reports_every_problem_with_file_line_and_field_and_the_server_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = include_str!("../fixtures/small/fixture-1.toml")
+        .replace("domain = \"d2\"", "domain = \"d9\"")
+        .replace("score = 3", "score = -3");
+    std::fs::write(dir.path().join("broken.toml"), broken).unwrap();
+    let out = Command::new(binary())
+        .arg("validate")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("broken.toml:39: questions[2].domain: unknown domain \"d9\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("questions[3].options[0].score: score must not be negative"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("domains[1]: domain \"d2\" has no question"),
+        "{stderr}"
+    );
+
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(binary())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .arg("--questionnaires")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let serve_err = String::from_utf8_lossy(&out.stderr);
+    assert!(serve_err.contains("unknown domain \"d9\""), "{serve_err}");
+
+    let ok = Command::new(binary())
+        .arg("validate")
+        .arg(shipped_questionnaires())
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("ok: it-liability 2026.1"));
+}
