@@ -451,7 +451,7 @@ pub fn parse_file(file: &Path, source: &str) -> Result<Questionnaire, Vec<Proble
                 o.id.span(),
                 &format!("{field}.options[{j}].label"),
             );
-            options.push(Choice {
+            options.push(FieldOption {
                 id: o.id.get_ref().clone(),
                 label,
             });

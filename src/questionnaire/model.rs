@@ -160,12 +160,12 @@ pub struct ProfileField {
     pub kind: FieldKind,
     pub required: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub options: Vec<Choice>,
+    pub options: Vec<FieldOption>,
 }
 
 /// An option of a select or multiselect profile field.
 #[derive(Debug, Clone, Serialize)]
-pub struct Choice {
+pub struct FieldOption {
     pub id: String,
     pub label: Text,
 }

@@ -48,6 +48,10 @@ pub fn parse_profile_value(
                 _ => None,
             };
             match n.filter(|n| n.is_finite()) {
+                // Whole numbers stay integers, so "30" reads back as 30, not 30.0.
+                Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
+                    Ok(Some(Value::Number((n as i64).into())))
+                }
                 Some(n) => serde_json::Number::from_f64(n)
                     .map(|n| Some(Value::Number(n)))
                     .ok_or(ProfileError::Number),

@@ -225,3 +225,99 @@ proptest! {
         prop_assert_eq!(compare_versions(&a, &a), std::cmp::Ordering::Equal);
     }
 }
+
+mod profile_values {
+    use serde_json::json;
+
+    use super::super::*;
+    use proptest::prelude::*;
+
+    fn field(kind: FieldKind) -> ProfileField {
+        let opt = |id: &str| FieldOption {
+            id: id.into(),
+            label: Text {
+                ja: id.into(),
+                en: id.into(),
+            },
+        };
+        ProfileField {
+            id: "f".into(),
+            label: Text {
+                ja: "f".into(),
+                en: "f".into(),
+            },
+            kind,
+            required: false,
+            options: vec![opt("a"), opt("b")],
+        }
+    }
+
+    #[test]
+    fn values_take_one_canonical_form() {
+        let number = field(FieldKind::Number);
+        assert_eq!(
+            parse_profile_value(&number, &json!("30")),
+            Ok(Some(json!(30)))
+        );
+        assert_eq!(
+            parse_profile_value(&number, &json!("1,200")),
+            Ok(Some(json!(1200)))
+        );
+        assert_eq!(
+            parse_profile_value(&number, &json!(2.5)),
+            Ok(Some(json!(2.5)))
+        );
+        assert_eq!(
+            parse_profile_value(&number, &json!("NaN")),
+            Err(ProfileError::Number)
+        );
+        let date = field(FieldKind::Date);
+        assert_eq!(
+            parse_profile_value(&date, &json!(" 2027-04-01 ")),
+            Ok(Some(json!("2027-04-01")))
+        );
+        assert_eq!(
+            parse_profile_value(&date, &json!("2027-02-30")),
+            Err(ProfileError::Date)
+        );
+        let multi = field(FieldKind::Multiselect);
+        assert_eq!(
+            parse_profile_value(&multi, &json!(["b", "a", "b"])),
+            Ok(Some(json!(["a", "b"])))
+        );
+        assert_eq!(parse_profile_value(&multi, &json!([])), Ok(Some(json!([]))));
+        let select = field(FieldKind::Select);
+        assert_eq!(parse_profile_value(&select, &json!("")), Ok(None));
+        assert_eq!(
+            parse_profile_value(&select, &json!("c")),
+            Err(ProfileError::Select)
+        );
+        let text = field(FieldKind::Text);
+        let long = "あ".repeat(MAX_TEXT_CHARS + 1);
+        assert_eq!(
+            parse_profile_value(&text, &json!(long)),
+            Err(ProfileError::Text)
+        );
+        assert_eq!(parse_profile_value(&text, &json!(null)), Ok(None));
+    }
+
+    proptest! {
+        #[test]
+        fn any_real_date_is_accepted_and_kept(y in 1900i32..2200, m in 1u32..=12, d in 1u32..=28) {
+            let s = format!("{y:04}-{m:02}-{d:02}");
+            prop_assert_eq!(parse_profile_value(&field(FieldKind::Date), &json!(s.clone())), Ok(Some(json!(s))));
+        }
+
+        #[test]
+        fn integers_written_as_text_read_back_as_integers(n in 0i64..1_000_000_000) {
+            prop_assert_eq!(parse_profile_value(&field(FieldKind::Number), &json!(n.to_string())), Ok(Some(json!(n))));
+        }
+
+        #[test]
+        fn arbitrary_values_never_panic(s in "\\PC{0,40}") {
+            for kind in [FieldKind::Text, FieldKind::Number, FieldKind::Date, FieldKind::Select, FieldKind::Multiselect] {
+                let _ = parse_profile_value(&field(kind), &json!(s.clone()));
+            }
+        }
+    }
+}
