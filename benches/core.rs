@@ -1,1 +1,155 @@
-fn main() {}
+//! In-process benchmarks of the core: scoring the shipped questionnaire, parsing answers,
+//! and durable batched inserts into the sled store.
+//!
+//! Run with `cargo bench --bench core` (about a minute on two cores); one benchmark with
+//! `cargo bench --bench core -- score/it-liability-full`.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use serde_json::{json, Value};
+use shindan::assessment::{new_draft, submit_record, Changes};
+use shindan::questionnaire::{parse_file, Answers, FieldKind, Questionnaire};
+use shindan::scoring;
+use shindan::store::{AssessmentRecord, Store};
+
+const QUESTIONNAIRE: &str = "questionnaires/it-liability-2026.1.toml";
+/// Records inserted per durable flush in the store benchmark.
+const BATCH: usize = 32;
+
+fn questionnaire() -> Questionnaire {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(QUESTIONNAIRE);
+    let source = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    parse_file(&path, &source).unwrap_or_else(|problems| {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        panic!("{} does not validate", path.display())
+    })
+}
+
+/// Every question answered, with a deterministic mix of options (option `i % len`).
+fn raw_answers(q: &Questionnaire) -> BTreeMap<String, String> {
+    q.questions
+        .iter()
+        .enumerate()
+        .map(|(i, question)| {
+            let option = &question.options[i % question.options.len()];
+            (question.id.clone(), option.id.clone())
+        })
+        .collect()
+}
+
+/// A valid value for every profile field, required or not.
+fn profile(q: &Questionnaire) -> BTreeMap<String, Value> {
+    q.profile
+        .iter()
+        .map(|field| {
+            let value = match field.kind {
+                FieldKind::Text => json!("Bench KK"),
+                FieldKind::Number => json!(30),
+                FieldKind::Date => json!("2027-04-01"),
+                FieldKind::Select => json!(field.options[0].id),
+                FieldKind::Multiselect => json!([field.options[0].id]),
+            };
+            (field.id.clone(), value)
+        })
+        .collect()
+}
+
+fn submitted_record(q: &Questionnaire, changes: &Changes) -> AssessmentRecord {
+    let mut created = new_draft(q, changes).expect("the bench changes fit the questionnaire");
+    submit_record(q, &mut created.record).expect("the bench draft is complete");
+    created.record
+}
+
+fn bench_score(c: &mut Criterion) {
+    let q = questionnaire();
+    let raw = raw_answers(&q);
+    assert_eq!(raw.len(), q.questions.len());
+    let answers = Answers::parse(&q, &raw).expect("the bench answers fit the questionnaire");
+    assert!(answers.first_unanswered(&q).is_none());
+    let profile = profile(&q);
+    // Profile values as the store keeps them (canonical form), like submit_record sees them.
+    let changes = Changes {
+        profile: profile.clone(),
+        answers: BTreeMap::new(),
+    };
+    let stored_profile = new_draft(&q, &changes)
+        .expect("the bench profile fits the questionnaire")
+        .record
+        .profile;
+
+    let mut group = c.benchmark_group("score");
+    group
+        .sample_size(100)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    group.bench_function("it-liability-full", |b| {
+        b.iter(|| scoring::score(black_box(&q), black_box(&answers)))
+    });
+    group.bench_function("parse-and-score", |b| {
+        b.iter(|| {
+            let answers = Answers::parse(black_box(&q), black_box(&raw)).unwrap();
+            let scores = scoring::score(&q, &answers);
+            let findings = scoring::findings(&q, &answers, black_box(&stored_profile));
+            (scores, findings.len())
+        })
+    });
+    group.finish();
+}
+
+fn bench_store(c: &mut Criterion) {
+    let q = questionnaire();
+    let changes = Changes {
+        profile: profile(&q),
+        answers: raw_answers(&q)
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = Store::open(dir.path()).expect("the store opens");
+
+    let mut group = c.benchmark_group("store");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(2))
+        // Each iteration leaves 32 records behind: sled's log grows by about 6 KiB per record,
+        // so a longer measurement mostly costs temporary disk space (about 400 MB here).
+        .measurement_time(Duration::from_secs(8))
+        .throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("insert+durable-batch32", |b| {
+        b.iter_batched(
+            // Building the records (tokens, scoring) is not timed: only the writes are.
+            || {
+                (0..BATCH)
+                    .map(|_| submitted_record(&q, &changes))
+                    .collect::<Vec<_>>()
+            },
+            |records| {
+                for record in &records {
+                    store.insert(record).expect("insert");
+                }
+                store.flush_now().expect("flush");
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+
+    eprintln!(
+        "store: {} records, {} bytes on disk",
+        store.count(),
+        store.size_on_disk().unwrap_or(0)
+    );
+    drop(store);
+    drop(dir);
+}
+
+criterion_group!(benches, bench_score, bench_store);
+criterion_main!(benches);

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# HTTP load test of durable submissions: many concurrent `POST /api/v1/assessments` with
+# `"submit": true` (each one validated, scored, written to sled and fsynced before its 201),
+# compared with `GET /healthz` on the same server.
+#
+# Usage: scripts/load-submit.sh            (from anywhere; works in the repository root)
+#   DURATION=10     seconds of load per target
+#   CONNECTIONS=32  concurrent connections
+#   OHA_INSTALL=1   install oha with `cargo install oha --locked` when it is missing (0: fail)
+#
+# Prints, for example:
+#   submit: 4321 req/s, p50 3.1 ms, p99 12.0 ms, errors 0
+#   healthz: 40000 req/s, p50 0.7 ms, p99 2.0 ms, errors 0
+#   server VmHWM: 38 MiB
+# and exits non-zero when any request did not get its expected status (201 / 200).
+# Talks only to a server it starts on 127.0.0.1, which it stops on exit, removing its data.
+set -euo pipefail
+
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-32}"
+OHA_INSTALL="${OHA_INSTALL:-1}"
+case "$DURATION" in '' | *[!0-9]*) echo "DURATION must be whole seconds" >&2; exit 2 ;; esac
+case "$CONNECTIONS" in '' | *[!0-9]*) echo "CONNECTIONS must be a number" >&2; exit 2 ;; esac
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Never send the local traffic through a proxy.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+
+log() { echo "load-submit: $*" >&2; }
+
+# --- the load tool -----------------------------------------------------------------------
+if ! command -v oha >/dev/null 2>&1; then
+    if [ -x "$HOME/.cargo/bin/oha" ]; then
+        PATH="$HOME/.cargo/bin:$PATH"
+    elif [ "$OHA_INSTALL" = 1 ]; then
+        log "oha not found: installing it with cargo install oha --locked (a few minutes)"
+        cargo install oha --locked >&2
+        PATH="$HOME/.cargo/bin:$PATH"
+    else
+        log "oha not found and OHA_INSTALL=0"
+        exit 2
+    fi
+fi
+OHA_HELP="$(oha --help)"
+if grep -q -- '--output-format' <<<"$OHA_HELP"; then
+    OHA_JSON=(--output-format json)
+else
+    OHA_JSON=(--json)
+fi
+OHA_EXTRA=(--no-tui)
+# Let requests in flight at the deadline finish instead of counting them as errors.
+if grep -q -- '--wait-ongoing-requests-after-deadline' <<<"$OHA_HELP"; then
+    OHA_EXTRA+=(--wait-ongoing-requests-after-deadline)
+fi
+
+# --- the server --------------------------------------------------------------------------
+log "building the release binary"
+cargo build --release --quiet --bin shindan
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/shindan-load.XXXXXX")"
+SERVER_PID=""
+cleanup() {
+    local status=$?
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        # Graceful stop first; then no mercy.
+        for _ in $(seq 1 50); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+BASE="http://127.0.0.1:$PORT"
+mkdir "$WORK/data"
+SHINDAN_LOG="${SHINDAN_LOG:-warn}" target/release/shindan serve \
+    --bind "127.0.0.1:$PORT" \
+    --data-dir "$WORK/data" \
+    --questionnaires questionnaires \
+    >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+
+ready=""
+for _ in $(seq 1 100); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        break
+    fi
+    if [ "$(curl -fsS --max-time 1 "$BASE/healthz" 2>/dev/null || true)" = ok ]; then
+        ready=1
+        break
+    fi
+    sleep 0.1
+done
+if [ -z "$ready" ]; then
+    log "the server did not answer /healthz within 10 s; its log:"
+    cat "$WORK/server.log" >&2
+    exit 1
+fi
+log "server pid $SERVER_PID on $BASE"
+
+# --- the request body, from the served questionnaire -------------------------------------
+curl -fsS --max-time 5 "$BASE/api/v1/questionnaires/it-liability" >"$WORK/questionnaire.json"
+python3 - "$WORK/questionnaire.json" >"$WORK/body.json" <<'EOF'
+import json, sys
+
+q = json.load(open(sys.argv[1]))
+values = {"text": "Load Test KK", "number": 30, "date": "2027-04-01"}
+profile = {}
+for field in q["profile"]:
+    if not field.get("required"):
+        continue
+    kind = field["kind"]
+    if kind == "select":
+        profile[field["id"]] = field["options"][0]["id"]
+    elif kind == "multiselect":
+        profile[field["id"]] = [field["options"][0]["id"]]
+    else:
+        profile[field["id"]] = values[kind]
+answers = {
+    question["id"]: question["options"][i % len(question["options"])]["id"]
+    for i, question in enumerate(q["questions"])
+}
+json.dump(
+    {"questionnaire": q["id"], "submit": True, "profile": profile, "answers": answers},
+    sys.stdout,
+)
+EOF
+
+# One request by hand first, so a bad body fails with the server's own message.
+status="$(curl -sS --max-time 5 -o "$WORK/first.json" -w '%{http_code}' \
+    -H 'Content-Type: application/json' --data-binary "@$WORK/body.json" \
+    "$BASE/api/v1/assessments")"
+if [ "$status" != 201 ]; then
+    log "POST /api/v1/assessments answered $status, expected 201:"
+    cat "$WORK/first.json" >&2
+    echo >&2
+    exit 1
+fi
+
+# --- the load ----------------------------------------------------------------------------
+# run NAME EXPECTED_STATUS oha-arguments...: prints one summary line, returns 1 on errors.
+run() {
+    local name=$1 expected=$2
+    shift 2
+    local out="$WORK/$name.json"
+    timeout --kill-after=10 $((DURATION + 60)) \
+        oha "${OHA_JSON[@]}" "${OHA_EXTRA[@]}" -z "${DURATION}s" -c "$CONNECTIONS" "$@" \
+        >"$out" 2>"$WORK/$name.err" || {
+        log "oha failed for $name:"
+        cat "$WORK/$name.err" >&2
+        return 1
+    }
+    python3 - "$out" "$name" "$expected" <<'EOF'
+import json, sys
+
+path, name, expected = sys.argv[1], sys.argv[2], sys.argv[3]
+r = json.load(open(path))
+codes = r.get("statusCodeDistribution") or {}
+failures = r.get("errorDistribution") or {}
+ok = int(codes.get(expected, 0))
+wrong = sum(int(n) for code, n in codes.items() if code != expected)
+failed = sum(int(n) for n in failures.values())
+p = r.get("latencyPercentiles") or {}
+ms = lambda s: (s or 0.0) * 1000.0
+print(
+    f"{name}: {r['summary']['requestsPerSec']:.0f} req/s, "
+    f"p50 {ms(p.get('p50')):.1f} ms, p99 {ms(p.get('p99')):.1f} ms, "
+    f"errors {wrong + failed} ({ok} x {expected})"
+)
+if wrong or failed or ok == 0:
+    for code, n in sorted(codes.items()):
+        if code != expected:
+            print(f"  {name}: {n} responses with status {code}", file=sys.stderr)
+    for message, n in sorted(failures.items()):
+        print(f"  {name}: {n} x {message}", file=sys.stderr)
+    sys.exit(1)
+EOF
+}
+
+log "load: ${CONNECTIONS} connections, ${DURATION} s per target"
+failed=0
+run submit 201 -m POST -T application/json -D "$WORK/body.json" \
+    "$BASE/api/v1/assessments" || failed=1
+run healthz 200 "$BASE/healthz" || failed=1
+
+if kill -0 "$SERVER_PID" 2>/dev/null; then
+    hwm_kb="$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || true)"
+    echo "server VmHWM: $(( ${hwm_kb:-0} / 1024 )) MiB"
+    if [ -s "$WORK/server.log" ]; then
+        log "server log (warnings and errors, last 20 lines):"
+        tail -n 20 "$WORK/server.log" >&2
+    fi
+else
+    log "the server died during the load; its log:"
+    cat "$WORK/server.log" >&2
+    failed=1
+fi
+exit "$failed"
