@@ -1,0 +1,156 @@
+use std::collections::BTreeMap;
+
+use chrono::{Duration, Utc};
+use uuid::Uuid;
+
+use super::*;
+use crate::tokens::{EditToken, ReportToken};
+
+fn record(created_offset_secs: i64) -> (AssessmentRecord, EditToken, ReportToken) {
+    let edit = EditToken::generate().unwrap();
+    let report = ReportToken::generate().unwrap();
+    let now = Utc::now() + Duration::seconds(created_offset_secs);
+    let r = AssessmentRecord {
+        schema: SCHEMA_VERSION,
+        id: Uuid::new_v4(),
+        questionnaire: QuestionnaireRef {
+            id: "q".into(),
+            version: "1".into(),
+            hash: "sha256:00".into(),
+        },
+        edit_token_sha256: edit.digest().to_hex(),
+        report_token: report.expose().into(),
+        status: Status::Draft,
+        profile: BTreeMap::new(),
+        answers: BTreeMap::new(),
+        created_at: now,
+        updated_at: now,
+        submitted_at: None,
+        scores: None,
+        findings: Vec::new(),
+    };
+    (r, edit, report)
+}
+
+#[test]
+fn a_record_is_found_by_id_and_by_either_token_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (r, edit, report) = record(0);
+    store.insert(&r).unwrap();
+    assert_eq!(store.get(r.id).unwrap().as_ref(), Some(&r));
+    assert_eq!(
+        store.find_by_edit(&edit.digest()).unwrap().as_ref(),
+        Some(&r)
+    );
+    assert_eq!(
+        store.find_by_report(&report.digest()).unwrap().as_ref(),
+        Some(&r)
+    );
+    // One token is no key to the other index.
+    assert!(store.find_by_report(&edit.digest()).unwrap().is_none());
+    assert!(store.find_by_edit(&report.digest()).unwrap().is_none());
+    assert!(store.get(Uuid::new_v4()).unwrap().is_none());
+}
+
+#[test]
+fn records_come_back_oldest_first_whatever_their_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let ids: Vec<Uuid> = [30, 10, 20]
+        .into_iter()
+        .map(|offset| {
+            let (r, _, _) = record(offset);
+            store.insert(&r).unwrap();
+            r.id
+        })
+        .collect();
+    let listed: Vec<Uuid> = store.records().map(|r| r.unwrap().id).collect();
+    assert_eq!(listed, [ids[1], ids[2], ids[0]]);
+    assert_eq!(store.count(), 3);
+}
+
+#[test]
+fn update_applies_a_change_or_leaves_the_record_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (r, _, _) = record(0);
+    store.insert(&r).unwrap();
+    let changed = store
+        .update(r.id, |r| {
+            r.answers.insert("q1".into(), "yes".into());
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+    assert_eq!(changed.answers["q1"], "yes");
+    let refused = store.update(r.id, |r| {
+        r.answers.clear();
+        Err("no")
+    });
+    assert!(matches!(refused, Err(UpdateError::Refused("no"))));
+    assert_eq!(store.get(r.id).unwrap().unwrap().answers["q1"], "yes");
+    assert!(matches!(
+        store.update(Uuid::new_v4(), |_| Ok::<(), ()>(())),
+        Err(UpdateError::NotFound)
+    ));
+}
+
+#[test]
+fn a_second_open_of_the_same_directory_is_refused_as_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = Store::open(dir.path()).unwrap();
+    match Store::open(dir.path()) {
+        Err(StoreError::InUse(path)) => assert_eq!(path, dir.path()),
+        Err(other) => panic!("expected InUse, got {other}"),
+        Ok(_) => panic!("expected InUse, got a second store"),
+    }
+}
+
+#[test]
+fn export_then_import_restores_records_and_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let made: Vec<_> = (0..5).map(record).collect();
+    for (r, _, _) in &made {
+        store.insert(r).unwrap();
+    }
+    let mut file = Vec::new();
+    assert_eq!(store.export(&mut file).unwrap(), 5);
+
+    let other = tempfile::tempdir().unwrap();
+    let restored = Store::open(other.path()).unwrap();
+    assert_eq!(restored.import(file.as_slice()).unwrap(), 5);
+    for (r, edit, report) in &made {
+        assert_eq!(restored.get(r.id).unwrap().as_ref(), Some(r));
+        assert_eq!(
+            restored.find_by_edit(&edit.digest()).unwrap().as_ref(),
+            Some(r)
+        );
+        assert_eq!(
+            restored.find_by_report(&report.digest()).unwrap().as_ref(),
+            Some(r)
+        );
+    }
+    assert!(matches!(
+        restored.import(file.as_slice()),
+        Err(StoreError::NotEmpty)
+    ));
+}
+
+#[test]
+fn a_damaged_backup_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.insert(&record(0).0).unwrap();
+    let mut file = Vec::new();
+    store.export(&mut file).unwrap();
+    let mut text = String::from_utf8(file).unwrap();
+    text.push_str("{not json\n");
+    let other = tempfile::tempdir().unwrap();
+    let restored = Store::open(other.path()).unwrap();
+    match restored.import(text.as_bytes()) {
+        Err(StoreError::Backup { line, .. }) => assert_eq!(line, 3),
+        other => panic!("expected a backup error, got {other:?}"),
+    }
+    assert_eq!(restored.count(), 0);
+}
