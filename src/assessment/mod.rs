@@ -4,6 +4,7 @@
 //! Knows no HTTP type.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::Utc;
 use serde_json::Value;
@@ -148,6 +149,7 @@ pub fn new_draft(q: &Questionnaire, changes: &Changes) -> Result<Created, Assess
         submitted_at: None,
         scores: None,
         findings: Vec::new(),
+        previous: None,
     };
     apply_changes(q, &mut record, changes)?;
     Ok(Created {
@@ -218,8 +220,7 @@ pub async fn create(
     if submit {
         submit_record(q, &mut created.record)?;
     }
-    store.insert(&created.record)?;
-    store.durable().await?;
+    store.create(&created.record).await?;
     Ok(created)
 }
 
@@ -245,12 +246,10 @@ pub async fn update(
 /// Submits a draft, durably. Exactly one of two concurrent submissions succeeds.
 pub async fn submit(
     store: &Store,
-    q: &Questionnaire,
+    q: Arc<Questionnaire>,
     id: Uuid,
 ) -> Result<AssessmentRecord, AssessmentError> {
-    let record = store.update(id, |r| submit_record(q, r))?;
-    store.durable().await?;
-    Ok(record)
+    Ok(store.submit(id, move |r| submit_record(&q, r)).await?)
 }
 
 #[cfg(test)]

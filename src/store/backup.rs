@@ -74,8 +74,19 @@ impl Store {
                 ),
             ));
         }
+        let mut stats: std::collections::BTreeMap<Vec<u8>, super::PeerStats> = Default::default();
         for r in &records {
             self.insert(r)?;
+            if let (super::Status::Submitted, Some(scores)) = (r.status, &r.scores) {
+                for k in super::peers::peer_keys(r) {
+                    stats.entry(k).or_default().add(scores);
+                }
+            }
+        }
+        // The backup holds records only; their peer statistics are rebuilt here once.
+        for (k, s) in stats {
+            let value = serde_json::to_vec(&s).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            self.tree.insert(k, value)?;
         }
         self.flush_now()?;
         Ok(records.len())

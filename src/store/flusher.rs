@@ -1,18 +1,59 @@
-//! Group commit: one thread turns many "make my write durable" requests into one sled flush
-//! plus one `fdatasync` of the database file.
+//! The one thread that makes writes durable, and the only one that commits submissions.
+//!
+//! Handlers send it jobs: "flush what I wrote" (drafts), or a submission to commit. It
+//! takes every job waiting, commits all submissions of the group in one sled transaction
+//! together with the peer statistics they change, runs sled's flush, `fdatasync`s the
+//! database file, then answers every job of the group. One writer for submissions means
+//! the statistics never see a conflict, and one transaction per group keeps sled's
+//! transaction lock (which serialises everything) to a few short moments per flush.
 
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::sync::mpsc;
 use std::thread;
 
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use tokio::sync::oneshot;
 
+use super::peers::{peer_keys, PeerStats};
+use super::record::{AssessmentRecord, Status};
 use super::StoreError;
 
-type Reply = oneshot::Sender<Result<(), String>>;
+/// A refusal from a submission's change, passed through the thread untyped.
+pub(super) type Refusal = Box<dyn Any + Send>;
+/// The change that turns a draft into a submitted record, or refuses.
+pub(super) type Change = Box<dyn FnMut(&mut AssessmentRecord) -> Result<(), Refusal> + Send>;
+
+/// A submission to commit.
+pub(super) enum Commit {
+    /// A new record that is already submitted, with every key it is stored under.
+    Insert {
+        entries: Vec<super::Entry>,
+        record: Box<AssessmentRecord>,
+    },
+    /// An existing record (by its key) to submit.
+    Submit { record_key: Vec<u8>, change: Change },
+}
+
+/// What became of one submission.
+pub(super) enum Outcome {
+    Done(Box<AssessmentRecord>),
+    NotFound,
+    Refused(Refusal),
+}
+
+type FlushReply = oneshot::Sender<Result<(), String>>;
+type CommitReply = oneshot::Sender<Result<Outcome, String>>;
+
+enum Job {
+    Flush(FlushReply),
+    Commit(Commit, CommitReply),
+}
 
 pub(super) struct Flusher {
-    requests: mpsc::Sender<Reply>,
+    jobs: mpsc::Sender<Job>,
     db: sled::Db,
     db_file: std::sync::Arc<File>,
 }
@@ -22,9 +63,85 @@ fn flush(db: &sled::Db, db_file: &File) -> Result<(), String> {
     db_file.sync_data().map_err(|e| e.to_string())
 }
 
+/// Commits a group of submissions in one transaction; one outcome per submission.
+fn commit_group(tree: &sled::Tree, commits: Vec<Commit>) -> Result<Vec<Outcome>, String> {
+    let commits = RefCell::new(commits);
+    let result = tree.transaction(|tx| {
+        let mut commits = commits.borrow_mut();
+        let mut stats: BTreeMap<Vec<u8>, PeerStats> = BTreeMap::new();
+        let mut outcomes = Vec::with_capacity(commits.len());
+        for commit in commits.iter_mut() {
+            match commit {
+                Commit::Insert { entries, record } => {
+                    for (k, v) in entries.iter() {
+                        tx.insert(k.as_slice(), v.as_slice())?;
+                    }
+                    count(tx, &mut stats, record)?;
+                    outcomes.push(Outcome::Done(record.clone()));
+                }
+                Commit::Submit { record_key, change } => {
+                    let Some(old) = tx.get(record_key.as_slice())? else {
+                        outcomes.push(Outcome::NotFound);
+                        continue;
+                    };
+                    let mut record = AssessmentRecord::decode(&old)
+                        .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+                    let was_submitted = record.status == Status::Submitted;
+                    if let Err(refusal) = change(&mut record) {
+                        outcomes.push(Outcome::Refused(refusal));
+                        continue;
+                    }
+                    let value = serde_json::to_vec(&record)
+                        .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+                    tx.insert(record_key.as_slice(), value)?;
+                    if !was_submitted && record.status == Status::Submitted {
+                        count(tx, &mut stats, &record)?;
+                    }
+                    outcomes.push(Outcome::Done(Box::new(record)));
+                }
+            }
+        }
+        for (k, s) in &stats {
+            let value = serde_json::to_vec(s)
+                .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+            tx.insert(k.as_slice(), value)?;
+        }
+        Ok(outcomes)
+    });
+    result.map_err(|e: TransactionError<String>| match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => e.to_string(),
+    })
+}
+
+/// Adds a submitted record to the statistics it counts in (loaded once per group).
+fn count(
+    tx: &TransactionalTree,
+    stats: &mut BTreeMap<Vec<u8>, PeerStats>,
+    record: &AssessmentRecord,
+) -> Result<(), ConflictableTransactionError<String>> {
+    let Some(scores) = &record.scores else {
+        return Ok(());
+    };
+    for k in peer_keys(record) {
+        if !stats.contains_key(&k) {
+            let current = match tx.get(&k)? {
+                Some(v) => serde_json::from_slice(&v)
+                    .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?,
+                None => PeerStats::default(),
+            };
+            stats.insert(k.clone(), current);
+        }
+        if let Some(s) = stats.get_mut(&k) {
+            s.add(scores);
+        }
+    }
+    Ok(())
+}
+
 impl Flusher {
-    pub(super) fn start(db: sled::Db, db_file: File) -> std::io::Result<Flusher> {
-        let (requests, rx) = mpsc::channel::<Reply>();
+    pub(super) fn start(db: sled::Db, tree: sled::Tree, db_file: File) -> std::io::Result<Flusher> {
+        let (jobs, rx) = mpsc::channel::<Job>();
         let db_file = std::sync::Arc::new(db_file);
         let (thread_db, thread_file) = (db.clone(), db_file.clone());
         thread::Builder::new()
@@ -32,32 +149,71 @@ impl Flusher {
             .spawn(move || {
                 // Ends when every sender is gone, that is when the store is dropped.
                 while let Ok(first) = rx.recv() {
-                    let mut group = vec![first];
-                    group.extend(rx.try_iter());
-                    let result = flush(&thread_db, &thread_file);
-                    if let Err(e) = &result {
+                    let mut flushes = Vec::new();
+                    let mut commits = Vec::new();
+                    let mut replies = Vec::new();
+                    for job in std::iter::once(first).chain(rx.try_iter()) {
+                        match job {
+                            Job::Flush(reply) => flushes.push(reply),
+                            Job::Commit(commit, reply) => {
+                                commits.push(commit);
+                                replies.push(reply);
+                            }
+                        }
+                    }
+                    let outcomes = if commits.is_empty() {
+                        Ok(Vec::new())
+                    } else {
+                        commit_group(&tree, commits)
+                    };
+                    let flushed = flush(&thread_db, &thread_file);
+                    if let Err(e) = &flushed {
                         tracing::error!(error = %e, "flush failed");
                     }
-                    for reply in group {
-                        let _ = reply.send(result.clone());
+                    for reply in flushes {
+                        let _ = reply.send(flushed.clone());
+                    }
+                    match outcomes.and_then(|o| flushed.clone().map(|()| o)) {
+                        Ok(outcomes) => {
+                            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                                let _ = reply.send(Ok(outcome));
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "commit failed");
+                            for reply in replies {
+                                let _ = reply.send(Err(e.clone()));
+                            }
+                        }
                     }
                 }
             })?;
-        Ok(Flusher {
-            requests,
-            db,
-            db_file,
-        })
+        Ok(Flusher { jobs, db, db_file })
+    }
+
+    fn stopped() -> StoreError {
+        StoreError::Storage("the flusher has stopped".into())
     }
 
     /// Resolves once a flush that started after this call has completed.
     pub(super) async fn wait(&self) -> Result<(), StoreError> {
         let (tx, rx) = oneshot::channel();
-        self.requests
-            .send(tx)
-            .map_err(|_| StoreError::Storage("the flusher has stopped".into()))?;
+        self.jobs
+            .send(Job::Flush(tx))
+            .map_err(|_| Self::stopped())?;
         rx.await
-            .map_err(|_| StoreError::Storage("the flusher has stopped".into()))?
+            .map_err(|_| Self::stopped())?
+            .map_err(StoreError::Storage)
+    }
+
+    /// Commits a submission with its group and resolves once it is on disk.
+    pub(super) async fn commit(&self, commit: Commit) -> Result<Outcome, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::Commit(commit, tx))
+            .map_err(|_| Self::stopped())?;
+        rx.await
+            .map_err(|_| Self::stopped())?
             .map_err(StoreError::Storage)
     }
 

@@ -7,21 +7,27 @@
 //! - `i` + 16-byte uuid -> the record key (24 bytes after the `a`)
 //! - `e` + 32-byte SHA-256 of the edit token -> the record key
 //! - `r` + 32-byte SHA-256 of the report token -> the record key
+//! - `p` + questionnaire id + NUL + version + NUL + segment -> [`PeerStats`] (JSON); the
+//!   segment is empty for all assessments, else the profile's business type
 //!
 //! Records are keyed by creation time so that new records append to the end of the tree:
 //! random uuid keys spread every write over every leaf, which here cost half the write
 //! rate and let memory grow with the data. Lookups by id go through the small `i` index.
 //!
-//! Durability: a write is acknowledged only after [`Store::durable`] resolves. A single
-//! flusher thread groups the waiting requests, runs sled's flush and then `fdatasync`s the
-//! database file, because sled 0.34 flushes with `sync_file_range`, which leaves data in the
-//! disk's write cache (sled issue 1452).
+//! Durability: a write is acknowledged only after it is on disk. A single flusher thread
+//! groups the waiting requests, commits the group's submissions (records and peer
+//! statistics) in one transaction, runs sled's flush and then `fdatasync`s the database
+//! file, because sled 0.34 flushes with `sync_file_range`, which leaves data in the disk's
+//! write cache (sled issue 1452). Drafts are written by the request's own thread, indexes
+//! first and the record last, and then wait for the next flush.
 
 mod backup;
 mod flusher;
+mod peers;
 mod record;
 
-pub use record::{AssessmentRecord, QuestionnaireRef, Status, SCHEMA_VERSION};
+pub use peers::{PeerStats, HISTOGRAM_BINS};
+pub use record::{AssessmentRecord, QuestionnaireRef, Status, SCHEMA_VERSION, SEGMENT_FIELD};
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -30,7 +36,8 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use crate::tokens::TokenDigest;
-use flusher::Flusher;
+use flusher::{Commit, Flusher, Outcome, Refusal};
+use peers::peer_key;
 
 /// sled's page cache. Its default (1 GiB) would let the process grow with the data.
 pub const CACHE_CAPACITY_BYTES: u64 = 16 * 1024 * 1024;
@@ -100,6 +107,9 @@ fn record_key(record: &AssessmentRecord) -> [u8; 24] {
     k
 }
 
+/// One key and its value.
+type Entry = (Vec<u8>, Vec<u8>);
+
 fn key(prefix: u8, bytes: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + bytes.len());
     k.push(prefix);
@@ -138,7 +148,8 @@ impl Store {
         let tree = db.open_tree(TREE).map_err(|e| open_err(e.to_string()))?;
         let db_file =
             File::open(dir.join("sled").join("db")).map_err(|e| open_err(e.to_string()))?;
-        let flusher = Flusher::start(db.clone(), db_file).map_err(|e| open_err(e.to_string()))?;
+        let flusher = Flusher::start(db.clone(), tree.clone(), db_file)
+            .map_err(|e| open_err(e.to_string()))?;
         Ok(Store {
             tree,
             db,
@@ -147,24 +158,95 @@ impl Store {
         })
     }
 
-    /// Stores a new record and its indexes.
-    #[tracing::instrument(skip_all, fields(id = %record.id))]
-    pub fn insert(&self, record: &AssessmentRecord) -> Result<(), StoreError> {
+    /// The keys and values a new record is stored under: indexes first, record last.
+    fn entries(record: &AssessmentRecord) -> Result<Vec<Entry>, StoreError> {
         let edit = record.edit_digest()?;
         let report = record.report_digest()?;
         let value = serde_json::to_vec(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let rk = record_key(record);
-        // Indexes first, the record last: the record's insert is the commit point. sled
-        // recovers a prefix of the writes after a crash, so a stored record always has its
-        // index entries; an index entry whose record never landed finds nothing. (sled's
-        // `apply_batch` would make the four atomic, but it serialises every writer behind
-        // one lock and halved the submission rate here.)
-        self.tree
-            .insert(key(ID, record.id.as_bytes()), rk.as_slice())?;
-        self.tree.insert(key(EDIT, &edit.0), rk.as_slice())?;
-        self.tree.insert(key(REPORT, &report.0), rk.as_slice())?;
-        self.tree.insert(key(RECORD, &rk), value)?;
+        Ok(vec![
+            (key(ID, record.id.as_bytes()), rk.to_vec()),
+            (key(EDIT, &edit.0), rk.to_vec()),
+            (key(REPORT, &report.0), rk.to_vec()),
+            (key(RECORD, &rk), value),
+        ])
+    }
+
+    /// Stores a new record and its indexes, without waiting for the disk and without
+    /// counting it in the peer statistics (drafts, restore).
+    #[tracing::instrument(skip_all, fields(id = %record.id))]
+    pub fn insert(&self, record: &AssessmentRecord) -> Result<(), StoreError> {
+        // Indexes first, the record last, so the record's insert is the commit point.
+        // sled recovers a prefix of the writes after a crash, so a stored record always
+        // has its index entries; an index entry whose record never landed finds nothing.
+        for (k, v) in Self::entries(record)? {
+            self.tree.insert(k, v)?;
+        }
         Ok(())
+    }
+
+    /// Stores a new record durably. A submitted one is committed by the flusher together
+    /// with the peer statistics it changes.
+    pub async fn create(&self, record: &AssessmentRecord) -> Result<(), StoreError> {
+        if record.status != Status::Submitted {
+            self.insert(record)?;
+            return self.durable().await;
+        }
+        let commit = Commit::Insert {
+            entries: Self::entries(record)?,
+            record: Box::new(record.clone()),
+        };
+        match self.flusher.commit(commit).await? {
+            Outcome::Done(_) => Ok(()),
+            Outcome::NotFound | Outcome::Refused(_) => {
+                Err(StoreError::Storage("an insert cannot be refused".into()))
+            }
+        }
+    }
+
+    /// Submits a draft durably: `change` sees the current record and either marks it
+    /// submitted or refuses. The flusher thread commits it with the peer statistics in
+    /// one transaction, so every submitted record is counted exactly once and two
+    /// submissions of one draft cannot both succeed.
+    pub async fn submit<E: Send + 'static>(
+        &self,
+        id: Uuid,
+        mut change: impl FnMut(&mut AssessmentRecord) -> Result<(), E> + Send + 'static,
+    ) -> Result<AssessmentRecord, UpdateError<E>> {
+        let Some(rk) = self
+            .tree
+            .get(key(ID, id.as_bytes()))
+            .map_err(StoreError::from)?
+        else {
+            return Err(UpdateError::NotFound);
+        };
+        let commit = Commit::Submit {
+            record_key: key(RECORD, &rk),
+            change: Box::new(move |r| change(r).map_err(|e| Box::new(e) as Refusal)),
+        };
+        match self.flusher.commit(commit).await? {
+            Outcome::Done(record) => Ok(*record),
+            Outcome::NotFound => Err(UpdateError::NotFound),
+            Outcome::Refused(refusal) => match refusal.downcast::<E>() {
+                Ok(e) => Err(UpdateError::Refused(*e)),
+                Err(_) => Err(StoreError::Storage("unexpected refusal type".into()).into()),
+            },
+        }
+    }
+
+    /// The peer statistics of a questionnaire version, for all assessments
+    /// (`segment` = `None`) or for one business type.
+    pub fn peer_stats(
+        &self,
+        questionnaire: &str,
+        version: &str,
+        segment: Option<&str>,
+    ) -> Result<PeerStats, StoreError> {
+        let k = peer_key(questionnaire, version, segment.unwrap_or(""));
+        match self.tree.get(k)? {
+            Some(v) => serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string())),
+            None => Ok(PeerStats::default()),
+        }
     }
 
     /// Waits until every write made before this call is on disk. Never blocks the caller's

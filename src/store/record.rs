@@ -15,6 +15,9 @@ use crate::tokens::{ReportToken, TokenDigest};
 /// The schema version written into new records.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The profile field whose value splits peers into segments.
+pub const SEGMENT_FIELD: &str = "business_type";
+
 /// Where an assessment is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -55,6 +58,9 @@ pub struct AssessmentRecord {
     /// Ids of the findings that applied at submission.
     #[serde(default)]
     pub findings: Vec<String>,
+    /// The report token of an earlier submitted assessment to compare with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
 }
 
 impl AssessmentRecord {
@@ -74,6 +80,11 @@ impl AssessmentRecord {
         ReportToken::parse(&self.report_token)
             .map(|t| t.digest())
             .ok_or_else(|| StoreError::Corrupt(format!("record {}: bad report token", self.id)))
+    }
+
+    /// The business-type segment for peer comparison, when the profile names one.
+    pub fn segment(&self) -> Option<&str> {
+        self.profile.get(SEGMENT_FIELD).and_then(Value::as_str)
     }
 
     /// The report token.

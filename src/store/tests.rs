@@ -28,6 +28,7 @@ fn record(created_offset_secs: i64) -> (AssessmentRecord, EditToken, ReportToken
         submitted_at: None,
         scores: None,
         findings: Vec::new(),
+        previous: None,
     };
     (r, edit, report)
 }

@@ -200,7 +200,7 @@ async fn submit_assessment(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (record, q) = authorized(&state, &req, &id)?;
-    let record = assessment::submit(&state.store, &q, record.id).await?;
+    let record = assessment::submit(&state.store, q.clone(), record.id).await?;
     let scores = record.scores.as_ref().map(|s| scores_json(&q, s));
     Ok(private_json(json!({
         "status": record.status,

@@ -420,7 +420,7 @@ async fn submit_post(
 ) -> Result<HttpResponse, PageError> {
     let l = lang.lang;
     let draft = Draft::load(&state, &req, l, &token)?;
-    match assessment::submit(&state.store, &draft.q, draft.record.id).await {
+    match assessment::submit(&state.store, draft.q.clone(), draft.record.id).await {
         Ok(_) | Err(AssessmentError::AlreadySubmitted) => Ok(see_other(&draft.done_href())),
         Err(e @ (AssessmentError::MissingProfileField(_) | AssessmentError::Unanswered(_))) => {
             let _ = e;

@@ -62,4 +62,15 @@ async fn every_acknowledged_submission_survives_kill_9_twenty_times() {
             .unwrap();
         assert_eq!(res.status(), 200, "acknowledged report {token} is lost");
     }
+    server.terminate();
+
+    // The peer statistics count exactly the submitted records: they were never torn apart.
+    let store = shindan::store::Store::open(data.path()).unwrap();
+    let submitted = store
+        .records()
+        .filter(|r| r.as_ref().unwrap().status == shindan::store::Status::Submitted)
+        .count();
+    assert!(submitted >= acknowledged.len());
+    let stats = store.peer_stats("fixture", "1", None).unwrap();
+    assert_eq!(stats.count as usize, submitted);
 }

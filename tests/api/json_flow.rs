@@ -237,3 +237,28 @@ async fn get_assessment_with_its_edit_token_shows_the_draft() {
         "the edit token is shown only once"
     );
 }
+
+#[tokio::test]
+async fn peer_statistics_count_every_concurrent_submission_once() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let body = json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "no", "q3": "na", "q4": "a"}, "submit": true});
+    let created =
+        futures_util::future::join_all((0..20).map(|_| app.create_assessment(&body))).await;
+    assert!(created.iter().all(|r| r.status() == 201));
+    let drafts: Vec<Value> = futures_util::future::join_all(
+        (0..10).map(|_| async { app.create_assessment(&json!({"questionnaire": "fixture", "answers": {"q1": "no", "q2": "no", "q3": "no", "q4": "b"}})).await.json::<Value>().await.unwrap() }),
+    )
+    .await;
+    // Each draft submitted twice at once: one success each.
+    let submits = futures_util::future::join_all(drafts.iter().flat_map(|d| {
+        let (id, edit) = (d["id"].as_str().unwrap(), d["edit_token"].as_str().unwrap());
+        [app.submit(id, edit), app.submit(id, edit)]
+    }))
+    .await;
+    assert_eq!(submits.iter().filter(|r| r.status() == 200).count(), 10);
+    let stats = app.store.peer_stats("fixture", "1", None).unwrap();
+    assert_eq!(stats.count, 30);
+    // d1 is (4 + 0) / 10 = 40 for the first twenty and 0 for the drafts.
+    let expected = (20.0 * 40.0) / 30.0;
+    assert!((stats.averages()[0].unwrap() - expected).abs() < 1e-9);
+}
