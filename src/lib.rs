@@ -8,6 +8,7 @@ pub mod assessment;
 pub mod config;
 pub mod i18n;
 pub mod questionnaire;
+pub mod report;
 pub mod scoring;
 pub mod startup;
 pub mod store;

@@ -4,7 +4,7 @@
 
 mod api;
 mod applicant;
-mod assets;
+pub mod assets;
 mod error;
 mod form;
 mod lang;

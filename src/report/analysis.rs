@@ -1,0 +1,330 @@
+//! What the report says, computed from a questionnaire and a submitted record: levels,
+//! strengths and priorities, the improvement plan, the projection, coverage items and
+//! timeline notes. Pure: no I/O, no markup.
+
+use chrono::NaiveDate;
+
+use crate::i18n::Lang;
+use crate::questionnaire::{
+    Answers, Choice, Coverage, Finding, FindingKind, Question, Questionnaire,
+};
+use crate::scoring::{self, Scores};
+use crate::store::{AssessmentRecord, PeerStats};
+
+/// How many strengths and priorities the report names.
+pub const STRENGTHS: usize = 2;
+pub const PRIORITIES: usize = 3;
+/// Peers needed before an average or a rank is shown (fewer would expose individuals).
+pub const MIN_PEERS: u64 = 5;
+/// Quotes asked less than this many days before the policy start may be refused.
+pub const QUOTE_LEAD_DAYS: i64 = 14;
+/// Many insurers exclude incidents in the first days after a release or delivery.
+pub const RELEASE_EXCLUSION_DAYS: i64 = 30;
+
+/// A word for a domain score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Strong,
+    Good,
+    Fair,
+    Weak,
+    Critical,
+    NotAssessed,
+}
+
+impl Level {
+    /// The level of a score.
+    pub fn of(score: Option<f64>) -> Level {
+        match score {
+            None => Level::NotAssessed,
+            Some(s) if s >= 80.0 => Level::Strong,
+            Some(s) if s >= 60.0 => Level::Good,
+            Some(s) if s >= 40.0 => Level::Fair,
+            Some(s) if s >= 20.0 => Level::Weak,
+            Some(_) => Level::Critical,
+        }
+    }
+
+    /// The word for this level.
+    pub fn word(self, lang: Lang) -> &'static str {
+        let ui = lang.ui();
+        match self {
+            Level::Strong => ui.level_strong,
+            Level::Good => ui.level_good,
+            Level::Fair => ui.level_fair,
+            Level::Weak => ui.level_weak,
+            Level::Critical => ui.level_critical,
+            Level::NotAssessed => ui.not_assessed,
+        }
+    }
+}
+
+/// One answer below its question's maximum, and what fixing it is worth.
+#[derive(Debug, Clone)]
+pub struct Action<'q> {
+    pub question_index: usize,
+    pub question: &'q Question,
+    pub domain_index: usize,
+    /// The option given.
+    pub given: usize,
+    /// Weight × missing points: the ordering key.
+    pub value: f64,
+    /// Overall points the company gains with this answer at its maximum.
+    pub overall_gain: f64,
+}
+
+/// The comparison series of the report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Comparison {
+    /// The peer average over `count` assessments; `segment` when limited to one business type.
+    Peers {
+        averages: Vec<Option<f64>>,
+        count: u64,
+        segment: Option<String>,
+        /// Share of peers at or above this company's overall score.
+        top_share: Option<f64>,
+    },
+    /// An earlier assessment of the same company.
+    Previous {
+        scores: Vec<Option<f64>>,
+        overall: Option<f64>,
+        submitted: Option<NaiveDate>,
+    },
+}
+
+impl Comparison {
+    /// The comparison values per domain.
+    pub fn values(&self) -> &[Option<f64>] {
+        match self {
+            Comparison::Peers { averages, .. } => averages,
+            Comparison::Previous { scores, .. } => scores,
+        }
+    }
+}
+
+/// A coverage item with the domains that protect it.
+#[derive(Debug, Clone)]
+pub struct CoverageRow {
+    pub item: Coverage,
+    pub domains: Vec<usize>,
+    /// The weakest assessed protecting domain and its score.
+    pub weakest: Option<(usize, f64)>,
+}
+
+/// Everything the report shows, computed once.
+#[derive(Debug, Clone)]
+pub struct Analysis<'q> {
+    pub q: &'q Questionnaire,
+    pub scores: Scores,
+    pub strengths: Vec<usize>,
+    pub priorities: Vec<usize>,
+    /// Every answer below its maximum, most valuable first.
+    pub actions: Vec<Action<'q>>,
+    /// Overall score and grade after the priorities' actions.
+    pub projection: Option<(f64, String)>,
+    pub coverage: Vec<CoverageRow>,
+    pub findings: Vec<&'q Finding>,
+    pub comparison: Option<Comparison>,
+    /// Days from submission to the desired policy start, when given.
+    pub days_to_start: Option<i64>,
+    pub policy_start: Option<NaiveDate>,
+}
+
+/// The scores of a record as a report shows them (re-scored from its answers when the
+/// record predates stored scores).
+fn scores_of(q: &Questionnaire, record: &AssessmentRecord, answers: &Answers) -> Scores {
+    record
+        .scores
+        .clone()
+        .unwrap_or_else(|| scoring::score(q, answers))
+}
+
+/// Analyses a submitted record. `peers` is the statistics of all assessments of this
+/// questionnaire version, `segment` those of the record's business type.
+pub fn analyse<'q>(
+    q: &'q Questionnaire,
+    record: &AssessmentRecord,
+    peers: Option<&PeerStats>,
+    segment: Option<&PeerStats>,
+    previous: Option<&AssessmentRecord>,
+) -> Analysis<'q> {
+    let answers = Answers::parse(q, &record.answers).unwrap_or_else(|_| Answers::empty(q));
+    let scores = scores_of(q, record, &answers);
+
+    let mut assessed: Vec<(usize, f64)> = scores
+        .domains
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| d.score.map(|s| (i, s)))
+        .collect();
+    // Highest first; ties in questionnaire order, so the output is deterministic.
+    assessed.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let strengths: Vec<usize> = assessed.iter().take(STRENGTHS).map(|(i, _)| *i).collect();
+    let mut lowest = assessed.clone();
+    lowest.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    let priorities: Vec<usize> = lowest
+        .iter()
+        .filter(|(i, s)| *s < 100.0 && !strengths.contains(i))
+        .take(PRIORITIES)
+        .map(|(i, _)| *i)
+        .collect();
+
+    let base = scores.overall.unwrap_or(0.0);
+    let mut actions: Vec<Action> = Vec::new();
+    for (qi, question) in q.questions.iter().enumerate() {
+        let Some(Choice::Option(given)) = answers.0[qi] else {
+            continue;
+        };
+        let missing = question.max_score - question.options[given].score;
+        if missing <= 0.0 {
+            continue;
+        }
+        let mut improved = answers.clone();
+        improved.0[qi] = Some(Choice::Option(best_option(question)));
+        let gain = scoring::score(q, &improved).overall.unwrap_or(0.0) - base;
+        actions.push(Action {
+            question_index: qi,
+            question,
+            domain_index: question.domain_index,
+            given,
+            value: question.weight * missing,
+            overall_gain: gain,
+        });
+    }
+    actions.sort_by(|a, b| {
+        b.value
+            .total_cmp(&a.value)
+            .then(b.overall_gain.total_cmp(&a.overall_gain))
+            .then(a.question_index.cmp(&b.question_index))
+    });
+
+    let projection = {
+        let mut improved = answers.clone();
+        let mut any = false;
+        for a in actions
+            .iter()
+            .filter(|a| priorities.contains(&a.domain_index))
+        {
+            improved.0[a.question_index] = Some(Choice::Option(best_option(a.question)));
+            any = true;
+        }
+        let s = scoring::score(q, &improved);
+        match (any, s.overall, s.grade) {
+            (true, Some(o), Some(g)) => Some((o, g)),
+            _ => None,
+        }
+    };
+
+    let coverage = [Coverage::A, Coverage::B, Coverage::C, Coverage::D]
+        .into_iter()
+        .map(|item| {
+            let domains: Vec<usize> = q
+                .domains
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.coverage.contains(&item))
+                .map(|(i, _)| i)
+                .collect();
+            let weakest = domains
+                .iter()
+                .filter_map(|&i| scores.domains[i].score.map(|s| (i, s)))
+                .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            CoverageRow {
+                item,
+                domains,
+                weakest,
+            }
+        })
+        .collect();
+
+    let findings = record
+        .findings
+        .iter()
+        .filter_map(|id| q.findings.iter().find(|f| &f.id == id))
+        .collect();
+
+    let comparison = match previous {
+        Some(p) => Some(Comparison::Previous {
+            scores: p
+                .scores
+                .as_ref()
+                .map(|s| s.domains.iter().map(|d| d.score).collect())
+                .unwrap_or_default(),
+            overall: p.scores.as_ref().and_then(|s| s.overall),
+            submitted: p.submitted_at.map(|t| t.date_naive()),
+        }),
+        None => peer_comparison(&scores, peers, segment, record.segment()),
+    };
+
+    let policy_start = record
+        .profile
+        .values()
+        .zip(record.profile.keys())
+        .find(|(_, k)| {
+            q.profile_field(k)
+                .is_some_and(|f| f.kind == crate::questionnaire::FieldKind::Date)
+        })
+        .and_then(|(v, _)| v.as_str())
+        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+    let days_to_start = match (policy_start, record.submitted_at) {
+        (Some(start), Some(at)) => Some((start - at.date_naive()).num_days()),
+        _ => None,
+    };
+
+    Analysis {
+        q,
+        scores,
+        strengths,
+        priorities,
+        actions,
+        projection,
+        coverage,
+        findings,
+        comparison,
+        days_to_start,
+        policy_start,
+    }
+}
+
+fn best_option(question: &Question) -> usize {
+    question
+        .options
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.score.total_cmp(&b.1.score).then(b.0.cmp(&a.0)))
+        .map(|(i, _)| i)
+        .unwrap_or(0)
+}
+
+/// The segment's statistics when it alone reaches the minimum, else all peers', else none.
+fn peer_comparison(
+    scores: &Scores,
+    all: Option<&PeerStats>,
+    segment: Option<&PeerStats>,
+    segment_name: Option<&str>,
+) -> Option<Comparison> {
+    let (stats, name) = match (segment, segment_name) {
+        (Some(s), Some(name)) if s.count >= MIN_PEERS => (s, Some(name.to_string())),
+        _ => (all.filter(|s| s.count >= MIN_PEERS)?, None),
+    };
+    Some(Comparison::Peers {
+        averages: stats.averages(),
+        count: stats.count,
+        segment: name,
+        top_share: scores.overall.and_then(|o| stats.share_at_or_above(o)),
+    })
+}
+
+impl Analysis<'_> {
+    /// The actions of the priority domains, most valuable first.
+    pub fn priority_actions(&self, domain: usize) -> impl Iterator<Item = &Action<'_>> {
+        self.actions
+            .iter()
+            .filter(move |a| a.domain_index == domain)
+    }
+
+    /// Findings of one kind, in questionnaire order.
+    pub fn findings_of(&self, kind: FindingKind) -> impl Iterator<Item = &&Finding> {
+        self.findings.iter().filter(move |f| f.kind == kind)
+    }
+}

@@ -1,0 +1,65 @@
+//! CSV exports, UTF-8 with a byte order mark so that Excel opens Japanese correctly.
+
+use super::analysis::Analysis;
+use crate::i18n::Lang;
+use crate::scoring::round1;
+
+/// The byte order mark Excel needs to read UTF-8.
+pub const BOM: &str = "\u{feff}";
+
+fn finish(mut w: csv::Writer<Vec<u8>>) -> String {
+    let _ = w.flush();
+    let body = w.into_inner().unwrap_or_default();
+    format!("{BOM}{}", String::from_utf8_lossy(&body))
+}
+
+fn fmt(s: Option<f64>) -> String {
+    s.map(|v| format!("{:.1}", round1(v))).unwrap_or_default()
+}
+
+/// One row per domain: id, label, score (empty when not assessed), answered, not applicable.
+pub fn domains(a: &Analysis, lang: Lang) -> String {
+    let ui = lang.ui();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        ui.csv_id,
+        ui.domain,
+        ui.score,
+        ui.answered,
+        ui.not_applicable_short,
+    ]);
+    for (d, s) in a.q.domains.iter().zip(&a.scores.domains) {
+        let _ = w.write_record([
+            d.id.as_str(),
+            d.label.get(lang),
+            &fmt(s.score),
+            &s.answered.to_string(),
+            &s.not_applicable.to_string(),
+        ]);
+    }
+    finish(w)
+}
+
+/// The improvement plan: one row per answer below its maximum, most valuable first.
+pub fn actions(a: &Analysis, lang: Lang) -> String {
+    let ui = lang.ui();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        ui.domain,
+        ui.question,
+        ui.current_answer,
+        ui.recommendation,
+        ui.csv_points,
+    ]);
+    for action in &a.actions {
+        let q = action.question;
+        let _ = w.write_record([
+            a.q.domains[action.domain_index].label.get(lang),
+            q.text.get(lang),
+            q.options[action.given].label.get(lang),
+            q.recommendation.as_ref().map(|r| r.get(lang)).unwrap_or(""),
+            &format!("{:.1}", round1(action.overall_gain)),
+        ]);
+    }
+    finish(w)
+}

@@ -1,0 +1,286 @@
+//! The report as HTML (maud): on screen, on paper (the print stylesheet), and as one
+//! self-contained file to download. maud escapes every value; the chart is our own SVG
+//! whose texts plotters and `radar::escape` escaped.
+
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+use super::analysis::{Analysis, Comparison, Level};
+use super::comparison_name;
+use crate::i18n::Lang;
+use crate::questionnaire::{Coverage, FindingKind};
+use crate::scoring::round1;
+use crate::store::AssessmentRecord;
+
+/// What the page needs besides the analysis.
+pub struct ReportPage<'a> {
+    pub lang: Lang,
+    pub analysis: &'a Analysis<'a>,
+    pub record: &'a AssessmentRecord,
+    /// The radar chart (SVG markup).
+    pub radar: &'a str,
+    /// The report's path, `/r/{token}`.
+    pub path: &'a str,
+    /// One file with the CSS inline and no links back to the site.
+    pub self_contained: bool,
+}
+
+/// Actions per priority domain on paper (the stylesheet hides the rest when printing);
+/// every one is on screen and in the improvement plan CSV.
+pub const PRINTED_ACTIONS: usize = 2;
+
+fn score(s: Option<f64>) -> String {
+    s.map(|v| format!("{:.1}", round1(v)))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn signed(d: f64) -> String {
+    let d = round1(d);
+    if d > 0.0 {
+        format!("+{d:.1}")
+    } else if d < 0.0 {
+        format!("−{:.1}", -d)
+    } else {
+        "±0.0".into()
+    }
+}
+
+/// The whole report page.
+pub fn render(p: &ReportPage) -> Markup {
+    let ui = p.lang.ui();
+    let lang = p.lang;
+    let a = p.analysis;
+    let q = a.q;
+    let company = p
+        .record
+        .profile
+        .get("company_name")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    let submitted = p
+        .record
+        .submitted_at
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let grade = a.scores.grade.as_deref().unwrap_or("—");
+    let comparison = comparison_name(a, lang);
+    let previous = matches!(a.comparison, Some(Comparison::Previous { .. }));
+    let title = format!("{} — {}", ui.report_title, company);
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="robots" content="noindex";
+                title { (title) }
+                @if p.self_contained {
+                    style { (PreEscaped(crate::web::assets::STYLE_CSS)) }
+                } @else {
+                    link rel="stylesheet" href=(crate::web::assets::style_href());
+                }
+            }
+            body.report {
+                @if !p.self_contained {
+                    header.site {
+                        a.brand href="/" { (ui.brand) }
+                        nav.lang aria-label=(ui.language) {
+                            a href=(format!("{}?lang={}", p.path, lang.other().code())) hreflang=(lang.other().code()) lang=(lang.other().code()) {
+                                (lang.other().ui().language_name)
+                            }
+                        }
+                    }
+                }
+                main {
+                    header.report-head {
+                        p.questionnaire-title { (q.title.get(lang)) " · " (ui.version) " " (q.version) }
+                        h1 { (ui.report_title) }
+                        dl.meta {
+                            dt { (ui.company) } dd.company { (company) }
+                            dt { (ui.submitted_on) } dd { (submitted) }
+                            dt { (ui.report_id) } dd { code { (p.record.id) } }
+                        }
+                    }
+                    section.summary.card {
+                        div.summary-text {
+                            p.overall {
+                                span.label { (ui.overall) }
+                                span.value { (score(a.scores.overall)) }
+                                span.grade { (ui.grade) " " (grade) }
+                            }
+                            p.grade-meaning { (grade_meaning(lang, grade)) }
+                            @if let Some(Comparison::Peers { top_share: Some(share), count, .. }) = &a.comparison {
+                                p.rank {
+                                    strong { (ui.top_share.replace("{n}", &format!("{:.0}", (share * 100.0).ceil().max(1.0)))) }
+                                    " " (ui.rank_among.replace("{n}", &count.to_string()))
+                                }
+                            }
+                            @if let (Some(Comparison::Previous { overall: Some(before), .. }), Some(now)) = (&a.comparison, a.scores.overall) {
+                                p.rank { (ui.change_since.replace("{from}", &score(Some(*before))).replace("{to}", &score(Some(now)))) " (" (signed(now - before)) ")" }
+                            }
+                        }
+                        figure.radar {
+                            (PreEscaped(p.radar))
+                        }
+                    }
+                    section.card.domains {
+                        h2 { (ui.by_domain) }
+                        table.scores {
+                            thead { tr {
+                                th scope="col" { (ui.domain) }
+                                th scope="col" class="num" { (ui.score) }
+                                th scope="col" { (ui.level) }
+                                @if comparison.is_some() {
+                                    th scope="col" class="num" { @if previous { (ui.previous_short) } @else { (ui.peer_short) } }
+                                    th scope="col" class="num" { (ui.difference) }
+                                }
+                                th scope="col" class="num" { (ui.answered) }
+                                th scope="col" class="num" { (ui.not_applicable_short) }
+                            } }
+                            tbody {
+                                @for (i, (d, s)) in q.domains.iter().zip(&a.scores.domains).enumerate() {
+                                    @let level = Level::of(s.score);
+                                    tr {
+                                        th scope="row" { (d.label.get(lang)) }
+                                        td.num { (score(s.score)) }
+                                        td { span class=(format!("level level-{level:?}").to_lowercase()) { (level.word(lang)) } }
+                                        @if let Some(c) = &a.comparison {
+                                            @let other = c.values().get(i).copied().flatten();
+                                            td.num { (score(other)) }
+                                            td.num { @match (s.score, other) { (Some(x), Some(y)) => (signed(x - y)), _ => "—" } }
+                                        }
+                                        td.num { (s.answered) }
+                                        td.num { (s.not_applicable) }
+                                    }
+                                }
+                            }
+                        }
+                        @if let Some(name) = &comparison { p.note { (ui.comparison_note.replace("{name}", name)) } }
+                    }
+                    div.columns {
+                        section.card.strengths {
+                            h2 { (ui.strengths) }
+                            ul {
+                                @for &i in &a.strengths {
+                                    li { (q.domains[i].label.get(lang)) " " span.score { (score(a.scores.domains[i].score)) } }
+                                }
+                            }
+                        }
+                        section.card.priorities {
+                            h2 { (ui.priorities) }
+                            @if a.priorities.is_empty() { p { (ui.no_actions) } }
+                            @for &i in &a.priorities {
+                                h3 { (q.domains[i].label.get(lang)) " " span.score { (score(a.scores.domains[i].score)) } }
+                                @let count = a.priority_actions(i).count();
+                                ol.plan {
+                                    @for action in a.priority_actions(i) {
+                                        li {
+                                            p.question { (action.question.text.get(lang)) }
+                                            p.given { (ui.current_answer) ": " (action.question.options[action.given].label.get(lang)) }
+                                            @if let Some(r) = &action.question.recommendation { p.recommendation { (r.get(lang)) } }
+                                            p.gain { (ui.gain.replace("{n}", &format!("{:.1}", round1(action.overall_gain)))) }
+                                        }
+                                    }
+                                }
+                                @if count > PRINTED_ACTIONS {
+                                    p.more { (ui.more_actions.replace("{n}", &(count - PRINTED_ACTIONS).to_string())) }
+                                }
+                            }
+                            @if let (Some((to, to_grade)), Some(from)) = (&a.projection, a.scores.overall) {
+                                p.projection {
+                                    (ui.projection
+                                        .replace("{from}", &score(Some(from)))
+                                        .replace("{to}", &score(Some(*to)))
+                                        .replace("{g1}", grade)
+                                        .replace("{g2}", to_grade))
+                                }
+                            }
+                        }
+                    }
+                    section.card.insurance {
+                        h2 { (ui.insurance) }
+                        table.coverage {
+                            thead { tr {
+                                th scope="col" { (ui.coverage_item) }
+                                th scope="col" { (ui.related_domains) }
+                                th scope="col" { (ui.weakest_domain) }
+                            } }
+                            tbody {
+                                @for row in &a.coverage {
+                                    tr {
+                                        th scope="row" { (coverage_text(lang, row.item)) }
+                                        td { @if row.domains.is_empty() { "—" } @else {
+                                            (row.domains.iter().map(|&i| q.domains[i].label.get(lang)).collect::<Vec<_>>().join(ui.list_separator))
+                                        } }
+                                        td { @match row.weakest {
+                                            Some((i, s)) => { (q.domains[i].label.get(lang)) " " span.score { (score(Some(s))) } },
+                                            None => { (ui.not_assessed) },
+                                        } }
+                                    }
+                                }
+                            }
+                        }
+                        @for (kind, heading) in [(FindingKind::Exclusion, ui.finding_exclusion_heading), (FindingKind::Discount, ui.finding_discount_heading), (FindingKind::Coverage, ui.finding_coverage_heading), (FindingKind::Info, ui.finding_info_heading)] {
+                            @let items: Vec<_> = a.findings_of(kind).collect();
+                            @if !items.is_empty() {
+                                h3 { (heading) }
+                                ul.findings { @for f in items { li { (f.text.get(lang)) } } }
+                            }
+                        }
+                        h3 { (ui.timeline) }
+                        ul.findings {
+                            @if let (Some(start), Some(days)) = (a.policy_start, a.days_to_start) {
+                                li { (ui.policy_start_in.replace("{date}", &start.format("%Y-%m-%d").to_string()).replace("{n}", &days.to_string())) }
+                                @if days < super::analysis::QUOTE_LEAD_DAYS {
+                                    li.warning { (ui.quote_lead_warning) }
+                                } @else {
+                                    li { (ui.quote_lead_note) }
+                                }
+                            } @else {
+                                li { (ui.quote_lead_note) }
+                            }
+                            li { (ui.release_exclusion) }
+                        }
+                    }
+                    @if !p.self_contained {
+                        section.card.downloads {
+                            h2 { (ui.downloads) }
+                            ul.download-links {
+                                li { a href=(format!("{}/download?lang={}", p.path, lang.code())) { (ui.dl_html) } }
+                                li { a href=(format!("{}/radar.svg?lang={}", p.path, lang.code())) { (ui.dl_svg) } }
+                                li { a href=(format!("{}.csv?lang={}", p.path, lang.code())) { (ui.dl_csv) } }
+                                li { a href=(format!("{}/actions.csv?lang={}", p.path, lang.code())) { (ui.dl_actions) } }
+                                li { a href=(p.path.replacen("/r/", "/api/v1/reports/", 1)) { (ui.dl_json) } }
+                            }
+                            p.note { (ui.print_hint) }
+                        }
+                    }
+                    p.disclaimer { (ui.report_disclaimer) }
+                }
+            }
+        }
+    }
+}
+
+/// One sentence on what a grade means.
+pub fn grade_meaning(lang: Lang, grade: &str) -> &'static str {
+    let ui = lang.ui();
+    match grade {
+        "A" => ui.grade_a,
+        "B" => ui.grade_b,
+        "C" => ui.grade_c,
+        "D" => ui.grade_d,
+        "E" => ui.grade_e,
+        _ => ui.grade_other,
+    }
+}
+
+/// The seed page's words for a coverage item.
+pub fn coverage_text(lang: Lang, item: Coverage) -> &'static str {
+    let ui = lang.ui();
+    match item {
+        Coverage::A => ui.coverage_a,
+        Coverage::B => ui.coverage_b,
+        Coverage::C => ui.coverage_c,
+        Coverage::D => ui.coverage_d,
+    }
+}
