@@ -63,8 +63,8 @@ struct ServeArgs {
     #[arg(long, env = "SHINDAN_QUESTIONNAIRES", default_value = DEFAULT_QUESTIONNAIRES)]
     questionnaires: PathBuf,
     /// Worker threads (default: one per core).
-    #[arg(long, env = "SHINDAN_WORKERS")]
-    workers: Option<usize>,
+    #[arg(long, env = "SHINDAN_WORKERS", value_parser = clap::value_parser!(u16).range(1..))]
+    workers: Option<u16>,
 }
 
 fn main() -> ExitCode {
@@ -95,7 +95,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 bind: args.bind,
                 data_dir: args.data_dir,
                 questionnaires: args.questionnaires,
-                workers: args.workers,
+                workers: args.workers.map(usize::from),
             };
             let app = Application::build(&config)?;
             actix_web::rt::System::new()
@@ -127,8 +127,17 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         },
         Command::Backup { file, data_dir } => {
             let store = Store::open(&data_dir)?;
-            let out =
-                File::create(&file).with_context(|| format!("cannot create {}", file.display()))?;
+            // The backup holds report links and company data: readable by its owner only.
+            let out = {
+                use std::os::unix::fs::OpenOptionsExt;
+                File::options()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .mode(0o600)
+                    .open(&file)
+            }
+            .with_context(|| format!("cannot create {}", file.display()))?;
             let mut out = BufWriter::new(out);
             let n = store
                 .export(&mut out)

@@ -1,6 +1,8 @@
 //! Capability tokens: 32 random bytes from the OS CSPRNG, base64url without padding
-//! (43 characters, 256 bits). Their types print nothing secret, and the store keeps only
-//! their SHA-256 digests as lookup keys, compared in constant time.
+//! (43 characters, 256 bits). Their types print nothing secret. The store finds records
+//! by the tokens' SHA-256 digests; it keeps no edit token at all, only its digest
+//! (compared in constant time), and keeps the report token so the report link can be
+//! shown again.
 
 use std::fmt;
 

@@ -50,6 +50,10 @@ pub enum AssessmentError {
     NotFound,
     #[error("the questionnaire version of this assessment is no longer available")]
     QuestionnaireGone,
+    #[error(
+        "previous must be the report token of a submitted assessment of the same questionnaire"
+    )]
+    InvalidPrevious,
     #[error(transparent)]
     Random(#[from] RandomError),
     #[error(transparent)]
@@ -174,7 +178,7 @@ pub fn first_missing(q: &Questionnaire, record: &AssessmentRecord) -> Result<(),
     if let Some(field) = q
         .profile
         .iter()
-        .find(|f| f.required && !record.profile.contains_key(&f.id))
+        .find(|f| f.required && !record.has_profile_value(&f.id))
     {
         return Err(AssessmentError::MissingProfileField(field.id.clone()));
     }
@@ -215,13 +219,33 @@ pub async fn create(
     q: &Questionnaire,
     changes: &Changes,
     submit: bool,
+    previous: Option<&str>,
 ) -> Result<Created, AssessmentError> {
     let mut created = new_draft(q, changes)?;
+    if let Some(token) = previous {
+        created.record.previous = Some(check_previous(store, q, token)?);
+    }
     if submit {
         submit_record(q, &mut created.record)?;
     }
     store.create(&created.record).await?;
     Ok(created)
+}
+
+/// The report token of an earlier assessment to compare with, if it is one: submitted,
+/// and of the same questionnaire id (any version).
+fn check_previous(
+    store: &Store,
+    q: &Questionnaire,
+    token: &str,
+) -> Result<String, AssessmentError> {
+    let token = ReportToken::parse(token).ok_or(AssessmentError::InvalidPrevious)?;
+    match store.find_by_report(&token.digest())? {
+        Some(r) if r.status == Status::Submitted && r.questionnaire.id == q.id => {
+            Ok(token.expose().to_string())
+        }
+        _ => Err(AssessmentError::InvalidPrevious),
+    }
 }
 
 /// Merges changes into a draft, durably. A submitted assessment is refused.

@@ -71,3 +71,26 @@ fn submission_names_the_first_unanswered_question_then_scores() {
         Err(AssessmentError::AlreadySubmitted)
     ));
 }
+
+#[test]
+fn a_required_multiselect_needs_at_least_one_choice() {
+    let src = include_str!("../../tests/fixtures/small/fixture-1.toml").replace(
+        "kind = \"multiselect\"",
+        "kind = \"multiselect\"\nrequired = true",
+    );
+    let q = parse_file(Path::new("f.toml"), &src).unwrap();
+    let all = json!({"q1": "yes", "q2": "yes", "q3": "yes", "q4": "a"});
+    let mut draft = new_draft(&q, &changes(json!({"certs": []}), all.clone()))
+        .unwrap()
+        .record;
+    assert!(
+        matches!(submit_record(&q, &mut draft), Err(AssessmentError::MissingProfileField(f)) if f == "certs")
+    );
+    apply_changes(
+        &q,
+        &mut draft,
+        &changes(json!({"certs": ["pmark"]}), json!({})),
+    )
+    .unwrap();
+    submit_record(&q, &mut draft).unwrap();
+}

@@ -52,7 +52,8 @@ impl Store {
         if header.format != BACKUP_FORMAT || header.version != BACKUP_VERSION {
             return Err(bad(1, "not a shindan backup (version 1)".into()));
         }
-        let mut records = Vec::with_capacity(header.records);
+        let mut records: Vec<AssessmentRecord> = Vec::new();
+        let mut ids = std::collections::HashSet::new();
         for (i, line) in lines {
             let line = line.map_err(|e| bad(i + 1, e.to_string()))?;
             if line.trim().is_empty() {
@@ -62,6 +63,9 @@ impl Store {
                 serde_json::from_str(&line).map_err(|e| bad(i + 1, e.to_string()))?;
             r.edit_digest().map_err(|e| bad(i + 1, e.to_string()))?;
             r.report_digest().map_err(|e| bad(i + 1, e.to_string()))?;
+            if !ids.insert(r.id) {
+                return Err(bad(i + 1, format!("assessment {} appears twice", r.id)));
+            }
             records.push(r);
         }
         if records.len() != header.records {

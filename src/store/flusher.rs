@@ -147,6 +147,10 @@ impl Flusher {
         thread::Builder::new()
             .name("shindan-flusher".into())
             .spawn(move || {
+                // After a failed flush the kernel may have dropped dirty pages, so a later
+                // successful fdatasync would prove nothing: every write is refused from
+                // then on, until the process restarts and sled recovers from its log.
+                let mut failed: Option<String> = None;
                 // Ends when every sender is gone, that is when the store is dropped.
                 while let Ok(first) = rx.recv() {
                     let mut flushes = Vec::new();
@@ -161,14 +165,24 @@ impl Flusher {
                             }
                         }
                     }
-                    let outcomes = if commits.is_empty() {
+                    let outcomes = if let Some(e) = &failed {
+                        Err(e.clone())
+                    } else if commits.is_empty() {
                         Ok(Vec::new())
                     } else {
-                        commit_group(&tree, commits)
+                        // A panic in one group must not stop every later write.
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            commit_group(&tree, commits)
+                        }))
+                        .unwrap_or_else(|_| Err("the commit panicked".to_string()))
                     };
-                    let flushed = flush(&thread_db, &thread_file);
-                    if let Err(e) = &flushed {
-                        tracing::error!(error = %e, "flush failed");
+                    let flushed = match &failed {
+                        Some(e) => Err(e.clone()),
+                        None => flush(&thread_db, &thread_file),
+                    };
+                    if let (Err(e), None) = (&flushed, &failed) {
+                        tracing::error!(error = %e, "flush failed; refusing writes until restart");
+                        failed = Some(format!("an earlier flush failed: {e}"));
                     }
                     for reply in flushes {
                         let _ = reply.send(flushed.clone());

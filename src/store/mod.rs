@@ -146,6 +146,12 @@ impl Store {
             .open()
             .map_err(|e| open_err(e.to_string()))?;
         let tree = db.open_tree(TREE).map_err(|e| open_err(e.to_string()))?;
+        // Make the directory entries of a new database durable too.
+        for d in [dir.to_path_buf(), dir.join("sled")] {
+            File::open(&d)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| open_err(e.to_string()))?;
+        }
         let db_file =
             File::open(dir.join("sled").join("db")).map_err(|e| open_err(e.to_string()))?;
         let flusher = Flusher::start(db.clone(), tree.clone(), db_file)

@@ -35,8 +35,8 @@ pub struct QuestionnaireRef {
     pub hash: String,
 }
 
-/// One assessment as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One assessment as stored. Its `Debug` leaves out the report token.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssessmentRecord {
     pub schema: u32,
     pub id: Uuid,
@@ -63,6 +63,18 @@ pub struct AssessmentRecord {
     pub previous: Option<String>,
 }
 
+impl std::fmt::Debug for AssessmentRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssessmentRecord")
+            .field("id", &self.id)
+            .field("questionnaire", &self.questionnaire)
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .field("submitted_at", &self.submitted_at)
+            .finish_non_exhaustive()
+    }
+}
+
 impl AssessmentRecord {
     pub(crate) fn decode(bytes: &[u8]) -> Result<AssessmentRecord, StoreError> {
         serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -80,6 +92,16 @@ impl AssessmentRecord {
         ReportToken::parse(&self.report_token)
             .map(|t| t.digest())
             .ok_or_else(|| StoreError::Corrupt(format!("record {}: bad report token", self.id)))
+    }
+
+    /// Whether a profile field has a value; an empty list (no option ticked) is none,
+    /// so a required multiselect needs at least one choice.
+    pub fn has_profile_value(&self, field: &str) -> bool {
+        match self.profile.get(field) {
+            Some(Value::Array(items)) => !items.is_empty(),
+            Some(_) => true,
+            None => false,
+        }
     }
 
     /// The business-type segment for peer comparison, when the profile names one.

@@ -84,6 +84,8 @@ struct CreateRequest {
     answers: BTreeMap<String, Value>,
     #[serde(default)]
     submit: bool,
+    /// The report token of an earlier assessment of the same company to compare with.
+    previous: Option<String>,
 }
 
 async fn create_assessment(
@@ -99,7 +101,14 @@ async fn create_assessment(
         profile: body.profile,
         answers: body.answers,
     };
-    let created = assessment::create(&state.store, &q, &changes, body.submit).await?;
+    let created = assessment::create(
+        &state.store,
+        &q,
+        &changes,
+        body.submit,
+        body.previous.as_deref(),
+    )
+    .await?;
     let mut out = json!({
         "id": created.record.id,
         "edit_token": created.edit_token.expose(),
@@ -116,7 +125,8 @@ async fn create_assessment(
 }
 
 /// The assessment behind an id, if the request carries its edit token. A missing or
-/// wrong token is 401 whether or not the id exists.
+/// malformed token is 401; an unknown id is 404 (ids are random and grant nothing); a
+/// well-formed token that is not this assessment's is 401.
 fn authorized(
     state: &AppState,
     req: &HttpRequest,
@@ -126,7 +136,10 @@ fn authorized(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(token)
+        })
         .and_then(|t| EditToken::parse(t.trim()));
     let unauthorized = || {
         ApiError::new(

@@ -52,10 +52,32 @@ fn html(lang: &PageLang, status: StatusCode, markup: Markup) -> HttpResponse {
         .body(markup.into_string())
 }
 
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
+/// A redirect after a form or to the right step; an explicit language choice is kept.
+fn see_other(lang: &PageLang, location: &str) -> HttpResponse {
+    let mut res = HttpResponse::SeeOther();
+    lang.remember(&mut res);
+    res.insert_header((header::LOCATION, location)).finish()
+}
+
+/// Whether the query string asks to show the "saved" notice. Read by hand so that no
+/// query string can fail the page.
+fn saved_notice(req: &HttpRequest) -> bool {
+    form_urlencoded::parse(req.query_string().as_bytes()).any(|(k, _)| k == "saved")
+}
+
+/// Sends the applicant to the result of a submission made by another request, once that
+/// submission is on disk, so that nothing is shown that a crash could still take back.
+async fn done_when_durable(
+    state: &AppState,
+    lang: &PageLang,
+    draft: &Draft,
+) -> Result<HttpResponse, PageError> {
+    state
+        .store
+        .durable()
+        .await
+        .map_err(|e| PageError::from_assessment(lang.lang, e.into()))?;
+    Ok(see_other(lang, &draft.done_href()))
 }
 
 async fn landing(state: web::Data<AppState>, lang: PageLang) -> HttpResponse {
@@ -81,10 +103,13 @@ async fn start(
             form.get("version").filter(|v| !v.is_empty()),
         )
         .ok_or_else(|| PageError::new(l, ErrorCode::UnknownQuestionnaire))?;
-    let created = assessment::create(&state.store, &q, &Changes::default(), false)
+    let created = assessment::create(&state.store, &q, &Changes::default(), false, None)
         .await
         .map_err(|e| PageError::from_assessment(l, e))?;
-    Ok(see_other(&Step::Profile.href(created.edit_token.expose())))
+    Ok(see_other(
+        &lang,
+        &Step::Profile.href(created.edit_token.expose()),
+    ))
 }
 
 /// A draft found by its edit token, with its questionnaire.
@@ -147,7 +172,7 @@ impl Draft {
             .q
             .profile
             .iter()
-            .any(|f| f.required && !self.record.profile.contains_key(&f.id));
+            .any(|f| f.required && !self.record.has_profile_value(&f.id));
         if profile_missing {
             return Step::Profile;
         }
@@ -162,11 +187,6 @@ impl Draft {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct SavedQuery {
-    saved: Option<String>,
-}
-
 async fn resume(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -175,9 +195,10 @@ async fn resume(
 ) -> Result<HttpResponse, PageError> {
     let draft = Draft::load(&state, &req, lang.lang, &token)?;
     if draft.submitted() {
-        return Ok(see_other(&draft.done_href()));
+        return Ok(see_other(&lang, &draft.done_href()));
     }
     Ok(see_other(
+        &lang,
         &draft.first_incomplete().href(draft.token.expose()),
     ))
 }
@@ -187,14 +208,13 @@ async fn profile_get(
     req: HttpRequest,
     lang: PageLang,
     token: web::Path<String>,
-    query: web::Query<SavedQuery>,
 ) -> Result<HttpResponse, PageError> {
     let draft = Draft::load(&state, &req, lang.lang, &token)?;
     if draft.submitted() {
-        return Ok(see_other(&draft.done_href()));
+        return Ok(see_other(&lang, &draft.done_href()));
     }
     let values = steps::stored_profile_values(&draft.record);
-    let page = steps::profile(&draft.flow(lang.lang), &values, None, query.saved.is_some());
+    let page = steps::profile(&draft.flow(lang.lang), &values, None, saved_notice(&req));
     Ok(html(&lang, StatusCode::OK, page))
 }
 
@@ -264,7 +284,7 @@ async fn profile_post(
     let l = lang.lang;
     let draft = Draft::load(&state, &req, l, &token)?;
     if draft.submitted() {
-        return Ok(see_other(&draft.done_href()));
+        return Ok(see_other(&lang, &draft.done_href()));
     }
     let mut changes = Changes::default();
     let mut typed = BTreeMap::new();
@@ -281,12 +301,11 @@ async fn profile_post(
         typed.insert(field.id.clone(), values);
     }
     match assessment::update(&state.store, &draft.q, draft.record.id, &changes).await {
-        Ok(_) => Ok(see_other(&next_location(
-            &draft,
-            Step::Profile,
-            form.get("nav"),
-        ))),
-        Err(AssessmentError::AlreadySubmitted) => Ok(see_other(&draft.done_href())),
+        Ok(_) => Ok(see_other(
+            &lang,
+            &next_location(&draft, Step::Profile, form.get("nav")),
+        )),
+        Err(AssessmentError::AlreadySubmitted) => done_when_durable(&state, &lang, &draft).await,
         Err(e @ (AssessmentError::Store(_) | AssessmentError::Random(_))) => {
             Err(PageError::from_assessment(l, e))
         }
@@ -310,12 +329,11 @@ async fn domain_get(
     req: HttpRequest,
     lang: PageLang,
     path: web::Path<(String, usize)>,
-    query: web::Query<SavedQuery>,
 ) -> Result<HttpResponse, PageError> {
     let (token, n) = path.into_inner();
     let draft = Draft::load(&state, &req, lang.lang, &token)?;
     if draft.submitted() {
-        return Ok(see_other(&draft.done_href()));
+        return Ok(see_other(&lang, &draft.done_href()));
     }
     let d = domain_index(&draft.q, n, lang.lang)?;
     let page = steps::domain(
@@ -323,7 +341,7 @@ async fn domain_get(
         d,
         &draft.record.answers,
         None,
-        query.saved.is_some(),
+        saved_notice(&req),
     );
     Ok(html(&lang, StatusCode::OK, page))
 }
@@ -339,7 +357,7 @@ async fn domain_post(
     let (token, n) = path.into_inner();
     let draft = Draft::load(&state, &req, l, &token)?;
     if draft.submitted() {
-        return Ok(see_other(&draft.done_href()));
+        return Ok(see_other(&lang, &draft.done_href()));
     }
     let d = domain_index(&draft.q, n, l)?;
     let mut changes = Changes::default();
@@ -351,12 +369,11 @@ async fn domain_post(
         }
     }
     match assessment::update(&state.store, &draft.q, draft.record.id, &changes).await {
-        Ok(_) => Ok(see_other(&next_location(
-            &draft,
-            Step::Domain(d),
-            form.get("nav"),
-        ))),
-        Err(AssessmentError::AlreadySubmitted) => Ok(see_other(&draft.done_href())),
+        Ok(_) => Ok(see_other(
+            &lang,
+            &next_location(&draft, Step::Domain(d), form.get("nav")),
+        )),
+        Err(AssessmentError::AlreadySubmitted) => done_when_durable(&state, &lang, &draft).await,
         Err(e @ (AssessmentError::Store(_) | AssessmentError::Random(_))) => {
             Err(PageError::from_assessment(l, e))
         }
@@ -382,7 +399,7 @@ async fn review_get(
 ) -> Result<HttpResponse, PageError> {
     let draft = Draft::load(&state, &req, lang.lang, &token)?;
     if draft.submitted() {
-        return Ok(see_other(&draft.done_href()));
+        return Ok(see_other(&lang, &draft.done_href()));
     }
     let alert = missing_alert(&draft, lang.lang);
     Ok(html(
@@ -421,7 +438,8 @@ async fn submit_post(
     let l = lang.lang;
     let draft = Draft::load(&state, &req, l, &token)?;
     match assessment::submit(&state.store, draft.q.clone(), draft.record.id).await {
-        Ok(_) | Err(AssessmentError::AlreadySubmitted) => Ok(see_other(&draft.done_href())),
+        Ok(_) => Ok(see_other(&lang, &draft.done_href())),
+        Err(AssessmentError::AlreadySubmitted) => done_when_durable(&state, &lang, &draft).await,
         Err(e @ (AssessmentError::MissingProfileField(_) | AssessmentError::Unanswered(_))) => {
             let _ = e;
             let alert = missing_alert(&draft, l);
@@ -443,7 +461,7 @@ async fn done_get(
 ) -> Result<HttpResponse, PageError> {
     let draft = Draft::load(&state, &req, lang.lang, &token)?;
     if !draft.submitted() {
-        return Ok(see_other(&Step::Review.href(draft.token.expose())));
+        return Ok(see_other(&lang, &Step::Review.href(draft.token.expose())));
     }
     Ok(html(
         &lang,

@@ -31,6 +31,7 @@ pub enum ErrorCode {
     UnknownOption,
     NaNotAllowed,
     InvalidAnswer,
+    InvalidPrevious,
     MissingProfileField,
     UnansweredQuestion,
     Unauthorized,
@@ -52,8 +53,8 @@ impl ErrorCode {
             Unauthorized => StatusCode::UNAUTHORIZED,
             AlreadySubmitted | NotSubmitted | QuestionnaireUnavailable => StatusCode::CONFLICT,
             InvalidBody | UnknownProfileField | InvalidProfileValue | UnknownQuestion
-            | UnknownOption | NaNotAllowed | InvalidAnswer | MissingProfileField
-            | UnansweredQuestion => StatusCode::UNPROCESSABLE_ENTITY,
+            | UnknownOption | NaNotAllowed | InvalidAnswer | InvalidPrevious
+            | MissingProfileField | UnansweredQuestion => StatusCode::UNPROCESSABLE_ENTITY,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -75,6 +76,7 @@ impl ErrorCode {
             UnknownOption => "unknown_option",
             NaNotAllowed => "na_not_allowed",
             InvalidAnswer => "invalid_answer",
+            InvalidPrevious => "invalid_previous",
             MissingProfileField => "missing_profile_field",
             UnansweredQuestion => "unanswered_question",
             Unauthorized => "unauthorized",
@@ -176,6 +178,7 @@ pub fn classify(e: &AssessmentError) -> (ErrorCode, Option<String>) {
         E::AlreadySubmitted => (ErrorCode::AlreadySubmitted, None),
         E::NotFound => (ErrorCode::NotFound, None),
         E::QuestionnaireGone => (ErrorCode::QuestionnaireUnavailable, None),
+        E::InvalidPrevious => (ErrorCode::InvalidPrevious, Some("previous".into())),
         E::Random(err) => {
             tracing::error!(error = %err, "token generation failed");
             (ErrorCode::Internal, None)

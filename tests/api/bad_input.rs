@@ -325,3 +325,29 @@ async fn unknown_ids_routes_and_tokens_are_json_404s() {
         .await;
     expect_error(res, 404, "not_found").await;
 }
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let created: Value = app
+        .create_assessment(&json!({"questionnaire": "fixture"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let res = app
+        .client
+        .patch(app.url(&format!(
+            "/api/v1/assessments/{}",
+            created["id"].as_str().unwrap()
+        )))
+        .header(
+            "authorization",
+            format!("bearer {}", created["edit_token"].as_str().unwrap()),
+        )
+        .json(&json!({"answers": {"q1": "yes"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}

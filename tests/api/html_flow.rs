@@ -274,3 +274,44 @@ async fn unknown_links_and_oversized_forms_get_friendly_pages() {
     assert_eq!(res.status(), 404);
     assert_eq!(app.stored(), 0);
 }
+
+#[tokio::test]
+async fn a_language_chosen_on_the_private_link_is_kept_through_the_redirect() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let token = start(&app, "fixture").await;
+    let res = app
+        .client
+        .get(app.url(&format!("/a/{token}?lang=en")))
+        .header("accept-language", "ja")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .starts_with("lang=en"));
+    let next = location(&res);
+    let page = app
+        .client
+        .get(app.url(&next))
+        .header("accept-language", "ja")
+        .send()
+        .await
+        .unwrap();
+    assert!(page.text().await.unwrap().contains(r#"<html lang="en">"#));
+}
+
+#[tokio::test]
+async fn an_odd_query_string_never_breaks_a_page() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let token = start(&app, "fixture").await;
+    let res = app
+        .get(&format!("/a/{token}/profile?saved=1&saved=2&%ZZ"))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+}

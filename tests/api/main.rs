@@ -8,3 +8,4 @@ mod html_flow;
 mod json_flow;
 mod process;
 mod questionnaires;
+mod report;

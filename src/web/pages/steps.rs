@@ -68,7 +68,7 @@ impl Flow<'_> {
                 .q
                 .profile
                 .iter()
-                .all(|f| !f.required || self.record.profile.contains_key(&f.id)),
+                .all(|f| !f.required || self.record.has_profile_value(&f.id)),
             Step::Domain(d) => self
                 .q
                 .questions_of(d)

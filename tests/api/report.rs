@@ -1,0 +1,296 @@
+//! The report: page, languages, escaping, peers, comparison, projection, exports, caching.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{small_questionnaires, spawn_app, spawn_app_with, TestApp};
+
+/// Answers of the small fixture that make d1 = 30, d2 = 0, d3 = 33.3 (overall 23.3, D).
+fn weak() -> Value {
+    json!({"questionnaire": "fixture", "profile": {"certs": ["isms"]}, "answers": {"q1": "no", "q2": "partly", "q3": "no", "q4": "b"}, "submit": true})
+}
+
+async fn submitted(app: &TestApp, body: &Value) -> Value {
+    let res = app.create_assessment(body).await;
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+fn token(v: &Value) -> &str {
+    v["report_token"].as_str().unwrap()
+}
+
+async fn text(app: &TestApp, path: &str) -> String {
+    let res = app.get(path).await;
+    assert_eq!(res.status(), 200, "{path}");
+    res.text().await.unwrap()
+}
+
+/// Characters of Japanese text: kana, kanji and full-width punctuation.
+fn japanese(s: &str) -> Vec<char> {
+    s.chars()
+        .filter(|c| matches!(*c as u32, 0x3000..=0x30FF | 0x4E00..=0x9FFF | 0xFF00..=0xFFEF))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_english_report_has_no_japanese_and_the_japanese_one_no_english_interface() {
+    let app = spawn_app().await;
+    let q = app.questionnaire("it-liability").await;
+    let (mut profile, answers) = crate::helpers::complete_answers(&q);
+    profile["company_name"] = json!("Acme Systems");
+    profile["policy_start"] = json!("2030-01-01");
+    let body = json!({"questionnaire": "it-liability", "profile": profile, "answers": answers, "submit": true});
+    let created = submitted(&app, &body).await;
+    let t = token(&created);
+
+    let en = text(&app, &format!("/r/{t}?lang=en")).await;
+    assert!(en.contains(r#"<html lang="en">"#));
+    let en = en.replace(">日本語</a>", "></a>");
+    assert_eq!(
+        japanese(&en),
+        Vec::<char>::new(),
+        "Japanese on the English report"
+    );
+    let svg = text(&app, &format!("/r/{t}/radar.svg?lang=en")).await;
+    assert_eq!(japanese(&svg), Vec::<char>::new());
+
+    let ja = text(&app, &format!("/r/{t}?lang=ja")).await;
+    assert!(ja.contains(r#"<html lang="ja">"#));
+    for english in [
+        "Overall score",
+        "Priorities",
+        "Insurance notes",
+        "Access control",
+        "Not assessed",
+        "Downloads",
+        "Grade",
+    ] {
+        assert!(
+            !ja.contains(english),
+            "English {english:?} on the Japanese report"
+        );
+    }
+    assert!(ja.contains("簡易リスク診断結果報告書") && ja.contains("保険に関する確認事項"));
+    assert!(
+        ja.contains("本報告書は回答者の自己申告に基づく簡易的なリスク診断であり"),
+        "the disclaimer"
+    );
+}
+
+#[tokio::test]
+async fn hostile_company_names_and_labels_are_escaped_in_html_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = include_str!("../fixtures/small/fixture-1.toml").replace(
+        "label = { ja = \"一\", en = \"One\" }",
+        "label = { ja = \"<b>一</b>\", en = \"<script>x</script> & 'One'\" }",
+    );
+    std::fs::write(dir.path().join("h.toml"), hostile).unwrap();
+    let app = spawn_app_with(dir.path()).await;
+    let created = submitted(&app, &weak()).await;
+    let t = token(&created);
+    for lang in ["ja", "en"] {
+        let html = text(&app, &format!("/r/{t}?lang={lang}")).await;
+        assert!(
+            !html.contains("<script>") && !html.contains("<b>"),
+            "{lang}: unescaped"
+        );
+        let svg = text(&app, &format!("/r/{t}/radar.svg?lang={lang}")).await;
+        assert!(!svg.contains("<script>") && !svg.contains("<b>"));
+        roxmltree::Document::parse(&svg).expect("still well-formed XML");
+    }
+    let html = text(&app, &format!("/r/{t}?lang=en")).await;
+    assert!(html.contains("&lt;script&gt;x&lt;/script&gt; &amp; 'One'"));
+
+    // A hostile company name, through the API.
+    let app2 = spawn_app().await;
+    let q = app2.questionnaire("it-liability").await;
+    let (mut profile, answers) = crate::helpers::complete_answers(&q);
+    profile["company_name"] = json!("<script>alert(1)</script> \"Q\" & Co");
+    let created = submitted(&app2, &json!({"questionnaire": "it-liability", "profile": profile, "answers": answers, "submit": true})).await;
+    let html = text(&app2, &format!("/r/{}", token(&created))).await;
+    assert!(!html.contains("<script>alert(1)</script>"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &quot;Q&quot; &amp; Co"));
+}
+
+#[tokio::test]
+async fn the_peer_average_and_rank_appear_at_the_fifth_submission_and_not_before() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let strong = json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "a"}, "submit": true});
+    let weak = weak();
+    for n in 1..=5 {
+        let last = submitted(&app, if n == 5 { &strong } else { &weak }).await;
+        let svg = text(&app, &format!("/r/{}/radar.svg?lang=en", token(&last))).await;
+        let html = text(&app, &format!("/r/{}?lang=en", token(&last))).await;
+        if n < 5 {
+            assert!(
+                !svg.contains("Peer average") && !html.contains("Top "),
+                "peers shown with {n}"
+            );
+        } else {
+            assert!(svg.contains("Peer average (n=5)"), "{svg}");
+            // The strong one is alone at the top: 1 of 5.
+            assert!(html.contains("Top 20%"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_report_compares_with_a_previous_assessment_of_the_same_company() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let before = submitted(&app, &weak()).await;
+    let mut body = json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "partly", "q3": "no", "q4": "b"}, "submit": true});
+    body["previous"] = json!(token(&before));
+    let after = submitted(&app, &body).await;
+    let html = text(&app, &format!("/r/{}?lang=en", token(&after))).await;
+    assert!(html.contains("Previous ("), "the comparison is named");
+    // d1 went from 30 to 70.
+    assert!(html.contains("+40.0"));
+    assert!(html.contains("Previously 23.3, now 43.3"));
+
+    // Refused: not a token, a draft, another questionnaire.
+    let draft: Value = app
+        .create_assessment(&json!({"questionnaire": "fixture"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let other = submitted(&app, &{
+        let q = app.questionnaire("small-five").await;
+        let (profile, answers) = crate::helpers::complete_answers(&q);
+        json!({"questionnaire": "small-five", "profile": profile, "answers": answers, "submit": true})
+    })
+    .await;
+    let count = app.stored();
+    for previous in ["nope", token(&draft), token(&other)] {
+        let mut body = weak();
+        body["previous"] = json!(previous);
+        let res = app.create_assessment(&body).await;
+        assert_eq!(res.status(), 422);
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["error"]["code"], "invalid_previous");
+        assert_eq!(err["error"]["field"], "previous");
+    }
+    assert_eq!(app.stored(), count);
+}
+
+#[tokio::test]
+async fn the_projection_and_the_improvement_plan_match_a_rescoring_by_hand() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let created = submitted(&app, &weak()).await;
+    let t = token(&created);
+    let html = text(&app, &format!("/r/{t}?lang=en")).await;
+    // Strengths d3 (33.3) and d1 (30); priority d2 (0). With q3 at "yes": d2 = 100 and the
+    // overall (2 * 30 + 100 + 33.33) / 4 = 48.3, grade C.
+    assert!(
+        html.contains("from 23.3 to 48.3 and the grade from D to C"),
+        "{html}"
+    );
+
+    // Plan: by weight x missing points (q1: 4, q3: 4, q2: 3, q4: 2), ties by the gain.
+    let csv = text(&app, &format!("/r/{t}/actions.csv?lang=en")).await;
+    assert!(csv.starts_with('\u{feff}'));
+    let rows: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        rows[0],
+        "Control domain,Question,Current answer,Recommendation,Overall score gain"
+    );
+    let questions: Vec<&str> = rows[1..]
+        .iter()
+        .map(|r| r.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(questions, ["Q3", "Q1", "Q2", "Q4"]);
+    // q3 alone: 23.3 -> 48.3.
+    assert!(rows[1].ends_with(",25.0"), "{}", rows[1]);
+}
+
+#[tokio::test]
+async fn the_domain_csv_has_a_bom_and_one_row_per_domain() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let created = submitted(&app, &json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "partly", "q3": "na", "q4": "b"}, "submit": true})).await;
+    let res = app
+        .get(&format!("/r/{}.csv?lang=ja", token(&created)))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let body = res.text().await.unwrap();
+    assert_eq!(
+        body,
+        "\u{feff}ID,管理領域,スコア,回答数,該当なし\nd1,一,70.0,2,0\nd2,二,,0,1\nd3,三,33.3,1,0\n"
+    );
+}
+
+#[tokio::test]
+async fn reports_are_cached_by_etag_and_downloadable_as_one_file() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let created = submitted(&app, &weak()).await;
+    let t = token(&created);
+    let res = app.get(&format!("/r/{t}")).await;
+    let etag = res.headers()["etag"].to_str().unwrap().to_string();
+    assert!(res.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("no-cache"));
+    let again = app
+        .client
+        .get(app.url(&format!("/r/{t}")))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.text().await.unwrap().is_empty());
+    // Another language is another representation.
+    let en = app
+        .client
+        .get(app.url(&format!("/r/{t}?lang=en")))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(en.status(), 200);
+
+    let svg = app.get(&format!("/r/{t}/radar.svg")).await;
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    let dl = app.get(&format!("/r/{t}/download")).await;
+    assert!(dl.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"shindan-report-"));
+    let html = dl.text().await.unwrap();
+    assert!(html.contains("<style>") && html.contains("<svg role=\"img\""));
+    assert!(!html.contains("/assets/style.css"), "self-contained");
+}
+
+#[tokio::test]
+async fn report_links_of_drafts_and_unknown_tokens_are_refused() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let draft: Value = app
+        .create_assessment(&json!({"questionnaire": "fixture"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let t = token(&draft);
+    for path in [
+        format!("/r/{t}"),
+        format!("/r/{t}/radar.svg"),
+        format!("/r/{t}.csv"),
+        format!("/r/{t}/actions.csv"),
+        format!("/r/{t}/download"),
+    ] {
+        assert_eq!(app.get(&path).await.status(), 409, "{path}");
+    }
+    let unknown = "B".repeat(43);
+    for path in [
+        format!("/r/{unknown}"),
+        format!("/r/{unknown}/radar.svg"),
+        format!("/r/{unknown}.csv"),
+        "/r/x/actions.csv".to_string(),
+    ] {
+        assert_eq!(app.get(&path).await.status(), 404, "{path}");
+    }
+}
