@@ -1,5 +1,5 @@
 //! In-process benchmarks of the core: scoring the shipped questionnaire, parsing answers,
-//! and durable batched inserts into the sled store.
+//! durable batched inserts into the sled store, the radar chart and the report page.
 //!
 //! Run with `cargo bench --bench core` (about a minute on two cores); one benchmark with
 //! `cargo bench --bench core -- score/it-liability-full`.
@@ -151,5 +151,76 @@ fn bench_store(c: &mut Criterion) {
     drop(dir);
 }
 
-criterion_group!(benches, bench_score, bench_store);
+/// The radar chart alone (10 domains, two series) and the whole report page.
+fn bench_report(c: &mut Criterion) {
+    use shindan::i18n::Lang;
+    use shindan::report::{self, radar};
+    use shindan::store::PeerStats;
+
+    let labels = [
+        "ガバナンス・認証",
+        "アクセス管理",
+        "データ保護・復旧",
+        "マルウェア・脆弱性",
+        "開発・テスト",
+        "可用性・キャパシティ",
+        "事故対応・事業継続",
+        "契約・責任管理",
+        "コンテンツ・知財",
+        "サプライチェーン・委託先管理",
+    ];
+    let peers: Vec<Option<f64>> = (0..10).map(|i| Some(40.0 + 3.0 * i as f64)).collect();
+    let chart = radar::Radar {
+        lang: Lang::Ja,
+        axes: labels
+            .iter()
+            .enumerate()
+            .map(|(i, label)| radar::Axis {
+                label,
+                score: Some(20.0 + 7.5 * i as f64),
+            })
+            .collect(),
+        name: "貴社",
+        second: Some(radar::Series {
+            name: "同業平均(n=12)",
+            values: &peers,
+        }),
+    };
+    c.bench_function("report/radar-10-domains-two-series", |b| {
+        b.iter(|| radar::svg(black_box(&chart)))
+    });
+
+    let q = questionnaire();
+    let record = submitted_record(
+        &q,
+        &Changes {
+            profile: profile(&q),
+            answers: raw_answers(&q)
+                .into_iter()
+                .map(|(k, v)| (k, json!(v)))
+                .collect(),
+        },
+    );
+    let mut stats = PeerStats::default();
+    for _ in 0..12 {
+        stats.add(record.scores.as_ref().expect("submitted"));
+    }
+    c.bench_function("report/page-html", |b| {
+        b.iter(|| {
+            let a = report::analyse(&q, black_box(&record), Some(&stats), None, None);
+            let svg = report::radar_svg(&a, Lang::Ja);
+            report::page::render(&report::page::ReportPage {
+                lang: Lang::Ja,
+                analysis: &a,
+                record: &record,
+                radar: &svg,
+                path: "/r/token",
+                self_contained: false,
+            })
+            .into_string()
+        })
+    });
+}
+
+criterion_group!(benches, bench_score, bench_store, bench_report);
 criterion_main!(benches);

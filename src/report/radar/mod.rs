@@ -6,7 +6,6 @@
 //! lines when long (Japanese by characters, other text at a space), pushed outwards until
 //! no two overlap, and the canvas is sized to fit them. Same input, same bytes.
 
-use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -304,12 +303,7 @@ pub fn svg(radar: &Radar) -> String {
             if let Some(&first) = points.first() {
                 points.push(first);
             }
-            let _ = root.draw(&DashedPathElement::new(
-                points.clone(),
-                6,
-                4,
-                SECOND.stroke_width(2),
-            ));
+            let _ = root.draw(&PathElement::new(points.clone(), SECOND.stroke_width(2)));
             for p in points.iter().take(points.len().saturating_sub(1)) {
                 let _ = root.draw(&Rectangle::new(
                     [(p.0 - 3, p.1 - 3), (p.0 + 3, p.1 + 3)],
@@ -378,10 +372,8 @@ pub fn svg(radar: &Radar) -> String {
         ));
         lx += 26 + text_width(radar.name, 12.0).ceil() as i32 + 24;
         if let Some(second) = &radar.second {
-            let _ = root.draw(&DashedPathElement::new(
+            let _ = root.draw(&PathElement::new(
                 vec![(lx, ly), (lx + 22, ly)],
-                6,
-                4,
                 SECOND.stroke_width(2),
             ));
             let _ = root.draw(&Text::new(
@@ -392,6 +384,17 @@ pub fn svg(radar: &Radar) -> String {
         }
         let _ = root.present();
     }
+
+    // plotters draws dashes as one element per dash; a real dash pattern is smaller,
+    // faster and crisper. Only the second series is stroked in its colour.
+    let second_stroke = format!(
+        "stroke=\"#{:02X}{:02X}{:02X}\"",
+        SECOND.0, SECOND.1, SECOND.2
+    );
+    let out = out.replace(
+        &second_stroke,
+        &format!("{second_stroke} stroke-dasharray=\"6 4\""),
+    );
 
     // Accessible name and description.
     let mut desc = String::new();
