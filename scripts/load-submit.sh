@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HTTP load test of durable submissions: many concurrent `POST /api/v1/assessments` with
 # `"submit": true` (each one validated, scored, written to sled and fsynced before its 201),
-# compared with `GET /healthz` on the same server.
+# compared with `GET /healthz` and the report page `GET /r/{token}` on the same server.
 #
 # Usage: scripts/load-submit.sh            (from anywhere; works in the repository root)
 #   DURATION=10     seconds of load per target
@@ -191,6 +191,16 @@ failed=0
 run submit 201 -m POST -T application/json -D "$WORK/body.json" \
     "$BASE/api/v1/assessments" || failed=1
 run healthz 200 "$BASE/healthz" || failed=1
+# The report page of the first submission, rendered in full each time (no If-None-Match),
+# while the peer statistics count every submission above.
+REPORT_URL="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["report_url"])' "$WORK/first.json")"
+run report 200 "$BASE$REPORT_URL?lang=ja" || failed=1
+python3 - "$WORK/healthz.json" "$WORK/report.json" <<'EOF'
+import json, sys
+h = json.load(open(sys.argv[1]))["summary"]["requestsPerSec"]
+r = json.load(open(sys.argv[2]))["summary"]["requestsPerSec"]
+print(f"report/healthz: {r / h:.2f} (target at least 0.25)")
+EOF
 
 if kill -0 "$SERVER_PID" 2>/dev/null; then
     hwm_kb="$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || true)"

@@ -60,6 +60,7 @@ impl Application {
         let state = aw::Data::new(web::AppState {
             catalog,
             store: store.clone(),
+            renders: web::report::RenderCache::default(),
         });
         let mut server =
             HttpServer::new(move || App::new().app_data(state.clone()).configure(web::configure))

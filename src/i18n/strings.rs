@@ -142,10 +142,12 @@ pub struct Ui {
     pub csv_id: &'static str,
     pub csv_points: &'static str,
     pub more_actions: &'static str,
+    pub no_strengths: &'static str,
     pub landing_points: &'static [&'static str],
 }
 
 pub(super) static JA: Ui = Ui {
+    no_strengths: "評価が「良好」以上の管理領域はまだありません。",
     more_actions: "ほか {n} 件の改善項目は、画面または改善計画(CSV)をご覧ください。",
     level_strong: "十分",
     level_good: "良好",
@@ -288,6 +290,7 @@ pub(super) static JA: Ui = Ui {
 };
 
 pub(super) static EN: Ui = Ui {
+    no_strengths: "No control domain reaches the \u{201c}Good\u{201d} level yet.",
     more_actions: "{n} more improvements are on screen and in the improvement plan (CSV).",
     level_strong: "Strong",
     level_good: "Good",

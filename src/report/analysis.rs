@@ -14,6 +14,8 @@ use crate::store::{AssessmentRecord, PeerStats};
 /// How many strengths and priorities the report names.
 pub const STRENGTHS: usize = 2;
 pub const PRIORITIES: usize = 3;
+/// The least score a strength has (the "good" level).
+pub const STRENGTH_MIN: f64 = 60.0;
 /// Peers needed before an average or a rank is shown (fewer would expose individuals).
 pub const MIN_PEERS: u64 = 5;
 /// Quotes asked less than this many days before the policy start may be refused.
@@ -159,7 +161,13 @@ pub fn analyse<'q>(
         .collect();
     // Highest first; ties in questionnaire order, so the output is deterministic.
     assessed.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let strengths: Vec<usize> = assessed.iter().take(STRENGTHS).map(|(i, _)| *i).collect();
+    // Only good domains are strengths; a weak company may have none.
+    let strengths: Vec<usize> = assessed
+        .iter()
+        .filter(|(_, s)| *s >= STRENGTH_MIN)
+        .take(STRENGTHS)
+        .map(|(i, _)| *i)
+        .collect();
     let mut lowest = assessed.clone();
     lowest.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
     let priorities: Vec<usize> = lowest

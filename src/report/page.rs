@@ -95,7 +95,7 @@ pub fn render(p: &ReportPage) -> Markup {
                         p.questionnaire-title { (q.title.get(lang)) " · " (ui.version) " " (q.version) }
                         h1 { (ui.report_title) }
                         dl.meta {
-                            dt { (ui.company) } dd.company { (company) }
+                            @if !company.is_empty() { dt { (ui.company) } dd.company { (company) } }
                             dt { (ui.submitted_on) } dd { (submitted) }
                             dt { (ui.report_id) } dd { code { (p.record.id) } }
                         }
@@ -159,6 +159,7 @@ pub fn render(p: &ReportPage) -> Markup {
                     div.columns {
                         section.card.strengths {
                             h2 { (ui.strengths) }
+                            @if a.strengths.is_empty() { p { (ui.no_strengths) } }
                             ul {
                                 @for &i in &a.strengths {
                                     li { (q.domains[i].label.get(lang)) " " span.score { (score(a.scores.domains[i].score)) } }
@@ -198,6 +199,7 @@ pub fn render(p: &ReportPage) -> Markup {
                     }
                     section.card.insurance {
                         h2 { (ui.insurance) }
+                        @if a.coverage.iter().any(|r| !r.domains.is_empty()) {
                         table.coverage {
                             thead { tr {
                                 th scope="col" { (ui.coverage_item) }
@@ -205,7 +207,7 @@ pub fn render(p: &ReportPage) -> Markup {
                                 th scope="col" { (ui.weakest_domain) }
                             } }
                             tbody {
-                                @for row in &a.coverage {
+                                @for row in a.coverage.iter().filter(|r| !r.domains.is_empty()) {
                                     tr {
                                         th scope="row" { (coverage_text(lang, row.item)) }
                                         td { @if row.domains.is_empty() { "—" } @else {
@@ -218,6 +220,7 @@ pub fn render(p: &ReportPage) -> Markup {
                                     }
                                 }
                             }
+                        }
                         }
                         @for (kind, heading) in [(FindingKind::Exclusion, ui.finding_exclusion_heading), (FindingKind::Discount, ui.finding_discount_heading), (FindingKind::Coverage, ui.finding_coverage_heading), (FindingKind::Info, ui.finding_info_heading)] {
                             @let items: Vec<_> = a.findings_of(kind).collect();

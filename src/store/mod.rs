@@ -240,6 +240,27 @@ impl Store {
         }
     }
 
+    /// How many submitted assessments the statistics count, without decoding the rest
+    /// (report ETags need only this).
+    pub fn peer_count(
+        &self,
+        questionnaire: &str,
+        version: &str,
+        segment: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Count {
+            count: u64,
+        }
+        let k = peer_key(questionnaire, version, segment.unwrap_or(""));
+        match self.tree.get(k)? {
+            Some(v) => serde_json::from_slice::<Count>(&v)
+                .map(|c| c.count)
+                .map_err(|e| StoreError::Corrupt(e.to_string())),
+            None => Ok(0),
+        }
+    }
+
     /// The peer statistics of a questionnaire version, for all assessments
     /// (`segment` = `None`) or for one business type.
     pub fn peer_stats(

@@ -9,7 +9,7 @@ mod error;
 mod form;
 mod lang;
 pub mod pages;
-mod report;
+pub mod report;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -31,6 +31,8 @@ use crate::store::Store;
 pub struct AppState {
     pub catalog: Catalog,
     pub store: Arc<Store>,
+    /// Rendered reports by ETag.
+    pub renders: report::RenderCache,
 }
 
 /// Asks search engines not to index pages behind a token.

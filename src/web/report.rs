@@ -2,10 +2,13 @@
 //! the radar SVG and the CSV files. A report changes only when its comparison series
 //! does, so every response carries an ETag and `If-None-Match` gets a 304.
 
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 
 use actix_web::http::{header, StatusCode};
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
+use lru::LruCache;
 use sha2::{Digest, Sha256};
 
 use super::error::{ErrorCode, PageError};
@@ -15,8 +18,73 @@ use super::AppState;
 use crate::i18n::Lang;
 use crate::questionnaire::Questionnaire;
 use crate::report::{self, page::ReportPage};
-use crate::store::{AssessmentRecord, PeerStats, Status};
-use crate::tokens::ReportToken;
+use crate::store::{AssessmentRecord, Status, Store, StoreError};
+use crate::tokens::{ReportToken, TokenDigest};
+
+/// Rendered representations kept in memory.
+pub const RENDER_CACHE_ENTRIES: usize = 512;
+
+/// Rendered reports by ETag, and submitted records by report-token digest. An ETag names
+/// the exact bytes (record, language, kind, comparison inputs) and a submitted record
+/// never changes, so no entry ever goes stale: a changed report has a new key.
+pub struct RenderCache {
+    bodies: Mutex<LruCache<String, Bytes>>,
+    records: Mutex<LruCache<[u8; 32], Arc<AssessmentRecord>>>,
+}
+
+impl Default for RenderCache {
+    fn default() -> Self {
+        let entries = NonZeroUsize::new(RENDER_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN);
+        RenderCache {
+            bodies: Mutex::new(LruCache::new(entries)),
+            records: Mutex::new(LruCache::new(entries)),
+        }
+    }
+}
+
+impl RenderCache {
+    /// A report's record: from the cache when it is submitted (and so immutable).
+    fn record(
+        &self,
+        store: &Store,
+        digest: &TokenDigest,
+    ) -> Result<Option<Arc<AssessmentRecord>>, StoreError> {
+        if let Some(hit) = self
+            .records
+            .lock()
+            .ok()
+            .and_then(|mut c| c.get(&digest.0).cloned())
+        {
+            return Ok(Some(hit));
+        }
+        let Some(record) = store.find_by_report(digest)? else {
+            return Ok(None);
+        };
+        let record = Arc::new(record);
+        if record.status == Status::Submitted {
+            if let Ok(mut c) = self.records.lock() {
+                c.put(digest.0, record.clone());
+            }
+        }
+        Ok(Some(record))
+    }
+
+    fn get_or_render(&self, key: &str, render: impl FnOnce() -> String) -> Bytes {
+        if let Some(hit) = self
+            .bodies
+            .lock()
+            .ok()
+            .and_then(|mut c| c.get(key).cloned())
+        {
+            return hit;
+        }
+        let body = Bytes::from(render());
+        if let Ok(mut c) = self.bodies.lock() {
+            c.put(key.to_string(), body.clone());
+        }
+        body
+    }
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/r/{token}.csv", web::get().to(domains_csv))
@@ -29,11 +97,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// A submitted report and what its analysis needs.
 struct Loaded {
     token: ReportToken,
-    record: AssessmentRecord,
+    record: Arc<AssessmentRecord>,
     q: Arc<Questionnaire>,
-    peers: Option<PeerStats>,
-    segment: Option<PeerStats>,
-    previous: Option<AssessmentRecord>,
+    /// How many assessments the peer statistics count (all, segment); `None` when the
+    /// report compares with a previous assessment instead.
+    peer_counts: Option<(u64, Option<u64>)>,
+    previous: Option<Arc<AssessmentRecord>>,
 }
 
 impl Loaded {
@@ -50,8 +119,9 @@ impl Loaded {
         h.update(self.record.id.as_bytes());
         h.update(self.record.updated_at.to_rfc3339());
         h.update(&self.q.hash);
-        for stats in [&self.peers, &self.segment].into_iter().flatten() {
-            h.update(stats.count.to_le_bytes());
+        if let Some((all, segment)) = self.peer_counts {
+            h.update(all.to_le_bytes());
+            h.update(segment.unwrap_or(u64::MAX).to_le_bytes());
         }
         if let Some(p) = &self.previous {
             h.update(p.id.as_bytes());
@@ -61,14 +131,30 @@ impl Loaded {
         format!("\"{hex}\"")
     }
 
-    fn analysis(&self) -> report::Analysis<'_> {
-        report::analyse(
+    /// Runs `f` on the report's analysis, loading the peer statistics it compares with.
+    fn with_analysis<R>(&self, store: &Store, f: impl FnOnce(&report::Analysis) -> R) -> R {
+        let stats = |segment: Option<&str>| {
+            let qr = &self.record.questionnaire;
+            store
+                .peer_stats(&qr.id, &qr.version, segment)
+                .inspect_err(|e| tracing::error!(error = %e, "peer statistics unreadable"))
+                .ok()
+        };
+        let (peers, segment) = match self.peer_counts {
+            Some(_) => (
+                stats(None),
+                self.record.segment().and_then(|s| stats(Some(s))),
+            ),
+            None => (None, None),
+        };
+        let analysis = report::analyse(
             &self.q,
             &self.record,
-            self.peers.as_ref(),
-            self.segment.as_ref(),
-            self.previous.as_ref(),
-        )
+            peers.as_ref(),
+            segment.as_ref(),
+            self.previous.as_deref(),
+        );
+        f(&analysis)
     }
 }
 
@@ -79,11 +165,11 @@ fn load(
     token: &str,
 ) -> Result<Result<Loaded, HttpResponse>, PageError> {
     let not_found = || PageError::new(lang, ErrorCode::NotFound);
-    let store_err = |e: crate::store::StoreError| PageError::from_assessment(lang, e.into());
+    let store_err = |e: StoreError| PageError::from_assessment(lang, e.into());
     let token = ReportToken::parse(token).ok_or_else(not_found)?;
     let record = state
-        .store
-        .find_by_report(&token.digest())
+        .renders
+        .record(&state.store, &token.digest())
         .map_err(store_err)?
         .ok_or_else(not_found)?;
     if record.status != Status::Submitted {
@@ -98,40 +184,43 @@ fn load(
         .get(&record.questionnaire.id, &record.questionnaire.version)
         .ok_or_else(|| PageError::new(lang, ErrorCode::QuestionnaireUnavailable))?;
     let previous = match record.previous.as_deref().and_then(ReportToken::parse) {
-        Some(t) => state.store.find_by_report(&t.digest()).map_err(store_err)?,
+        Some(t) => state
+            .renders
+            .record(&state.store, &t.digest())
+            .map_err(store_err)?,
         None => None,
     };
-    let (peers, segment) = if previous.is_some() {
-        (None, None)
+    let peer_counts = if previous.is_some() {
+        None
     } else {
         let qr = &record.questionnaire;
         let all = state
             .store
-            .peer_stats(&qr.id, &qr.version, None)
+            .peer_count(&qr.id, &qr.version, None)
             .map_err(store_err)?;
         let seg = match record.segment() {
             Some(s) => Some(
                 state
                     .store
-                    .peer_stats(&qr.id, &qr.version, Some(s))
+                    .peer_count(&qr.id, &qr.version, Some(s))
                     .map_err(store_err)?,
             ),
             None => None,
         };
-        (Some(all), seg)
+        Some((all, seg))
     };
     Ok(Ok(Loaded {
         token,
         record,
         q,
-        peers,
-        segment,
+        peer_counts,
         previous,
     }))
 }
 
-/// Answers 304 when the client holds this version, else builds the body.
+/// Answers 304 when the client holds this version, else the cached or new body.
 fn respond(
+    cache: &RenderCache,
     req: &HttpRequest,
     lang: &PageLang,
     etag: String,
@@ -150,7 +239,7 @@ fn respond(
         HttpResponse::Ok()
     };
     lang.remember(&mut res);
-    res.insert_header((header::ETAG, etag))
+    res.insert_header((header::ETAG, etag.clone()))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .insert_header((super::X_ROBOTS_TAG, "noindex"))
         .insert_header((header::VARY, "Cookie, Accept-Language"));
@@ -163,7 +252,8 @@ fn respond(
     if fresh {
         return res.finish();
     }
-    res.content_type(content_type).body(body())
+    let bytes = cache.get_or_render(&etag, body);
+    res.content_type(content_type).body(bytes)
 }
 
 macro_rules! loaded {
@@ -184,12 +274,13 @@ async fn report_page(
     let l = loaded!(state, lang, token);
     let etag = l.etag(lang.lang, "page");
     Ok(respond(
+        &state.renders,
         &req,
         &lang,
         etag,
         "text/html; charset=utf-8",
         None,
-        || render(&l, lang.lang, false),
+        || render(&state.store, &l, lang.lang, false),
     ))
 }
 
@@ -203,28 +294,30 @@ async fn download(
     let etag = l.etag(lang.lang, "download");
     let name = format!("shindan-report-{}-{}.html", l.record.id, lang.lang.code());
     Ok(respond(
+        &state.renders,
         &req,
         &lang,
         etag,
         "text/html; charset=utf-8",
         Some(name),
-        || render(&l, lang.lang, true),
+        || render(&state.store, &l, lang.lang, true),
     ))
 }
 
-fn render(l: &Loaded, lang: Lang, self_contained: bool) -> String {
-    let analysis = l.analysis();
-    let radar = report::radar_svg(&analysis, lang);
-    let path = l.path();
-    report::page::render(&ReportPage {
-        lang,
-        analysis: &analysis,
-        record: &l.record,
-        radar: &radar,
-        path: &path,
-        self_contained,
+fn render(store: &Store, l: &Loaded, lang: Lang, self_contained: bool) -> String {
+    l.with_analysis(store, |analysis| {
+        let radar = report::radar_svg(analysis, lang);
+        let path = l.path();
+        report::page::render(&ReportPage {
+            lang,
+            analysis,
+            record: &l.record,
+            radar: &radar,
+            path: &path,
+            self_contained,
+        })
+        .into_string()
     })
-    .into_string()
 }
 
 async fn radar_svg(
@@ -235,9 +328,15 @@ async fn radar_svg(
 ) -> Result<HttpResponse, PageError> {
     let l = loaded!(state, lang, token);
     let etag = l.etag(lang.lang, "svg");
-    Ok(respond(&req, &lang, etag, "image/svg+xml", None, || {
-        report::radar_svg(&l.analysis(), lang.lang)
-    }))
+    Ok(respond(
+        &state.renders,
+        &req,
+        &lang,
+        etag,
+        "image/svg+xml",
+        None,
+        || l.with_analysis(&state.store, |a| report::radar_svg(a, lang.lang)),
+    ))
 }
 
 async fn domains_csv(
@@ -250,12 +349,13 @@ async fn domains_csv(
     let etag = l.etag(lang.lang, "csv");
     let name = format!("shindan-scores-{}.csv", l.record.id);
     Ok(respond(
+        &state.renders,
         &req,
         &lang,
         etag,
         "text/csv; charset=utf-8",
         Some(name),
-        || report::csv::domains(&l.analysis(), lang.lang),
+        || l.with_analysis(&state.store, |a| report::csv::domains(a, lang.lang)),
     ))
 }
 
@@ -269,11 +369,12 @@ async fn actions_csv(
     let etag = l.etag(lang.lang, "actions");
     let name = format!("shindan-actions-{}.csv", l.record.id);
     Ok(respond(
+        &state.renders,
         &req,
         &lang,
         etag,
         "text/csv; charset=utf-8",
         Some(name),
-        || report::csv::actions(&l.analysis(), lang.lang),
+        || l.with_analysis(&state.store, |a| report::csv::actions(a, lang.lang)),
     ))
 }

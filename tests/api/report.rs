@@ -175,16 +175,35 @@ async fn a_report_compares_with_a_previous_assessment_of_the_same_company() {
 
 #[tokio::test]
 async fn the_projection_and_the_improvement_plan_match_a_rescoring_by_hand() {
+    // A company with d1 = 100 (a strength) and d2, d3 weak: the priorities are d2 and d3.
     let app = spawn_app_with(&small_questionnaires()).await;
+    let body = json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "no", "q4": "b"}, "submit": true});
+    let created = submitted(&app, &body).await;
+    let html = text(&app, &format!("/r/{}?lang=en", token(&created))).await;
+    // Now (2 * 100 + 0 + 33.33) / 4 = 58.3 (C); with q3 and q4 at their best, 100 (A).
+    assert!(
+        html.contains("from 58.3 to 100.0 and the grade from C to A"),
+        "{html}"
+    );
+    let strengths = html
+        .split("<section class=\"card strengths\">")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(strengths.contains("One") && !strengths.contains("Three"));
+
     let created = submitted(&app, &weak()).await;
     let t = token(&created);
     let html = text(&app, &format!("/r/{t}?lang=en")).await;
-    // Strengths d3 (33.3) and d1 (30); priority d2 (0). With q3 at "yes": d2 = 100 and the
-    // overall (2 * 30 + 100 + 33.33) / 4 = 48.3, grade C.
+    // No domain reaches 60, so none is a strength and all three are priorities: every
+    // answer at its maximum makes every domain 100, grade A.
     assert!(
-        html.contains("from 23.3 to 48.3 and the grade from D to C"),
+        html.contains("from 23.3 to 100.0 and the grade from D to A"),
         "{html}"
     );
+    assert!(html.contains("No control domain reaches"));
 
     // Plan: by weight x missing points (q1: 4, q3: 4, q2: 3, q4: 2), ties by the gain.
     let csv = text(&app, &format!("/r/{t}/actions.csv?lang=en")).await;

@@ -21,6 +21,8 @@ const RADIUS: f64 = 170.0;
 /// Labels wider than this wrap onto a second line.
 const MAX_LABEL_PX: f64 = 132.0;
 const MARGIN: f64 = 16.0;
+/// The least space between two labels, so that a score is never read as its neighbour's.
+const LABEL_GAP: f64 = 8.0;
 const RINGS: [f64; 5] = [20.0, 40.0, 60.0, 80.0, 100.0];
 
 const INK: RGBColor = RGBColor(29, 39, 51);
@@ -104,6 +106,16 @@ pub fn wrap(label: &str, max_px: f64, px: f64) -> Vec<String> {
         {
             cost += px * 4.0;
         }
+        // A change of script (kanji, katakana, hiragana) is where Japanese words meet:
+        // クラウドサービス|設定, 機器の|セキュリティ.
+        if !has_space {
+            let next = chars.get(i + 1).and_then(|c| script(*c));
+            if let (Some(a), Some(b)) = (script(chars[i]), next) {
+                if a != b {
+                    cost -= px * 2.5;
+                }
+            }
+        }
         if best.is_none_or(|(c, _)| cost < c) {
             best = Some((cost, i + 1));
         }
@@ -123,6 +135,16 @@ pub fn wrap(label: &str, max_px: f64, px: f64) -> Vec<String> {
             vec![first, second]
         }
         None => vec![label.to_string()],
+    }
+}
+
+/// The Japanese script of a character: 0 kanji, 1 katakana, 2 hiragana.
+fn script(c: char) -> Option<u8> {
+    match c as u32 {
+        0x4E00..=0x9FFF | 0x3400..=0x4DBF => Some(0),
+        0x30A0..=0x30FF => Some(1),
+        0x3041..=0x309F => Some(2),
+        _ => None,
     }
 }
 
@@ -218,7 +240,7 @@ fn layout(radar: &Radar) -> Vec<Label> {
         let mut moved = false;
         for i in 0..n {
             for j in (i + 1)..n {
-                if overlaps(labels[i].bbox(), labels[j].bbox(), 4.0) {
+                if overlaps(labels[i].bbox(), labels[j].bbox(), LABEL_GAP) {
                     labels[i].distance += 3.0;
                     labels[j].distance += 3.0;
                     moved = true;

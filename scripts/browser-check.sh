@@ -1,0 +1,396 @@
+#!/usr/bin/env bash
+# Renders report pages in headless Chromium as a person would see them, in Japanese and
+# English, on screen (PNG) and printed (PDF, and its pages as PNG), and fails when a page
+# cannot be loaded or shown.
+#
+# Usage: scripts/browser-check.sh            (from anywhere; works in the repository root)
+#   OUT_DIR=target/browser-check   where the screenshots, PDFs and pages' HTML go
+#
+# What it does:
+#   - installs chromium, fonts-noto-cjk and poppler-utils with apt-get when missing (as root);
+#   - builds the release binary and starts it on a free 127.0.0.1 port with a temporary data
+#     directory and a temporary questionnaires folder (questionnaires/*.toml, the 3-domain
+#     tests/fixtures/small/fixture-1.toml and the 16-domain tests/fixtures/wide/wide-16.toml);
+#   - submits one complete assessment per questionnaire through the JSON API (the company name
+#     carries `<script>alert(1)</script> & "quotes"`), plus 5 more for it-liability so that
+#     peer figures exist;
+#   - for each report and each of ja, en: fetches the HTML with curl, takes a 1280x2400
+#     screenshot and prints it to PDF with Chromium, and turns the PDF's pages into PNGs.
+#
+# It exits 1, naming the URL, when: the page is not a 200 HTML page in the asked language;
+# the HTML carries the company name's script unescaped; a stylesheet or image it names, or a
+# link on it to this server (downloads, language switch), does not answer 200; Chromium exits
+# non-zero, times out, reports "Page load failed" or a blocked (Content-Security-Policy)
+# resource; the PNG or PDF is missing or under 5 KB; the PDF has no page; or the printed text
+# lacks a domain's label or the company name.
+# Talks only to the server it starts on 127.0.0.1, which it stops on exit; every step is
+# bounded in time.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+START_SECONDS=$SECONDS
+
+# Never send the local traffic through a proxy.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
+
+OUT_DIR="${OUT_DIR:-target/browser-check}"
+CHROMIUM_TIMEOUT=90
+MIN_BYTES=5120
+LANGS=(ja en)
+QUESTIONNAIRES=(it-liability fixture wide-sixteen)
+
+log() { echo "browser-check: $*" >&2; }
+fail() {
+    log "FAIL: $*"
+    exit 1
+}
+
+# --- what it needs ---------------------------------------------------------------------------
+have_cjk_font() {
+    command -v fc-list >/dev/null 2>&1 || return 1
+    # No `fc-list | grep -q` here: with pipefail, grep closing the pipe early fails fc-list.
+    local families
+    families="$(fc-list : family 2>/dev/null || true)"
+    grep -qi "Noto Sans CJK" <<<"$families"
+}
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+{ command -v pdftoppm && command -v pdfinfo && command -v pdftotext; } >/dev/null 2>&1 ||
+    missing+=(poppler-utils)
+have_cjk_font || missing+=(fonts-noto-cjk fontconfig)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [ "${#missing[@]}" -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+        fail "missing ${missing[*]}; run as root or: apt-get install -y --no-install-recommends ${missing[*]}"
+    fi
+    log "installing ${missing[*]} with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    timeout 600 apt-get update >&2
+    timeout 1800 apt-get install -y --no-install-recommends "${missing[@]}" >&2
+    command -v chromium >/dev/null 2>&1 || fail "chromium is still missing after apt-get install"
+    command -v pdftoppm >/dev/null 2>&1 || fail "pdftoppm is still missing after apt-get install"
+    have_cjk_font || fail "no Noto Sans CJK font after apt-get install fonts-noto-cjk"
+fi
+
+# --- the server ------------------------------------------------------------------------------
+log "building the release binary"
+cargo build --release --bin shindan >&2
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/shindan-browser.XXXXXX")"
+SERVER_PID=""
+cleanup() {
+    local status=$?
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir "$WORK/data" "$WORK/questionnaires"
+cp questionnaires/*.toml tests/fixtures/small/fixture-1.toml tests/fixtures/wide/wide-16.toml \
+    "$WORK/questionnaires/"
+
+PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+BASE="http://127.0.0.1:$PORT"
+SHINDAN_LOG=warn target/release/shindan serve \
+    --bind "127.0.0.1:$PORT" \
+    --data-dir "$WORK/data" \
+    --questionnaires "$WORK/questionnaires" \
+    >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+
+ready=""
+for _ in $(seq 1 300); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    if [ "$(curl -fsS --max-time 1 "$BASE/healthz" 2>/dev/null || true)" = ok ]; then
+        ready=1
+        break
+    fi
+    sleep 0.1
+done
+if [ -z "$ready" ]; then
+    log "the server did not answer $BASE/healthz within 30 s; its log:"
+    cat "$WORK/server.log" >&2
+    exit 1
+fi
+log "server pid $SERVER_PID on $BASE"
+
+# --- assessments -----------------------------------------------------------------------------
+COMPANY='株式会社テスト商事<script>alert(1)</script> & "quotes"'
+export COMPANY
+
+# body.py QUESTIONNAIRE_JSON VARIANT: a complete, submitted assessment body on stdout.
+cat >"$WORK/body.py" <<'EOF'
+import json, os, sys
+
+q = json.load(open(sys.argv[1]))
+variant = int(sys.argv[2])
+company = os.environ["COMPANY"] if variant == 0 else f"株式会社ピア比較{variant}"
+values = {"text": company, "number": 30, "date": "2027-04-01"}
+profile = {}
+for field in q.get("profile") or []:
+    kind = field["kind"]
+    if kind == "select":
+        profile[field["id"]] = field["options"][0]["id"]
+    elif kind == "multiselect":
+        profile[field["id"]] = [field["options"][0]["id"]]
+    else:
+        profile[field["id"]] = values[kind]
+answers = {}
+na_left = 1
+for i, question in enumerate(q["questions"]):
+    options = question["options"]
+    if question.get("allow_na") and na_left and (variant == 0 or i % (variant + 1) == 0):
+        answers[question["id"]] = "na"
+        na_left -= 1
+        continue
+    answers[question["id"]] = options[(i * 7 // 3 + variant * (i + 1)) % len(options)]["id"]
+json.dump(
+    {"questionnaire": q["id"], "submit": True, "profile": profile, "answers": answers},
+    sys.stdout,
+    ensure_ascii=False,
+)
+EOF
+
+# submit ID VARIANT: prints the report token.
+submit() {
+    local id=$1 variant=$2 status
+    python3 "$WORK/body.py" "$WORK/q-$id.json" "$variant" >"$WORK/body-$id-$variant.json"
+    status="$(curl -sS --max-time 10 -o "$WORK/created-$id-$variant.json" -w '%{http_code}' \
+        -H 'Content-Type: application/json' --data-binary "@$WORK/body-$id-$variant.json" \
+        "$BASE/api/v1/assessments")" || fail "POST $BASE/api/v1/assessments ($id) did not answer"
+    if [ "$status" != 201 ]; then
+        log "POST $BASE/api/v1/assessments ($id, variant $variant) answered $status, expected 201:"
+        cat "$WORK/created-$id-$variant.json" >&2
+        echo >&2
+        exit 1
+    fi
+    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["report_token"])' \
+        "$WORK/created-$id-$variant.json"
+}
+
+declare -A TOKEN
+for id in "${QUESTIONNAIRES[@]}"; do
+    curl -fsS --max-time 10 -o "$WORK/q-$id.json" "$BASE/api/v1/questionnaires/$id" ||
+        fail "GET $BASE/api/v1/questionnaires/$id failed"
+    if [ "$id" = it-liability ]; then
+        # Other companies first, so that the report has peers to be compared with.
+        for variant in 1 2 3 4 5; do
+            submit "$id" "$variant" >/dev/null
+        done
+    fi
+    TOKEN[$id]="$(submit "$id" 0)"
+done
+log "submitted ${#QUESTIONNAIRES[@]} assessments (+5 it-liability peers)"
+
+# --- rendering -------------------------------------------------------------------------------
+mkdir -p "$OUT_DIR"
+OUT_DIR="$(cd "$OUT_DIR" && pwd)"
+# Clear the outputs of an earlier run, only in a folder this script made.
+if [ -f "$OUT_DIR/.browser-check" ]; then
+    find "$OUT_DIR" -maxdepth 1 -type f \( -name '*.png' -o -name '*.pdf' -o -name '*.html' \
+        -o -name '*.txt' \) -delete
+fi
+touch "$OUT_DIR/.browser-check"
+
+# resources.py HTML URL: the page's stylesheets and images ("RESOURCE url", "EXTERNAL url") and
+# the links on this server a reader may follow ("LINK url"), each checked for a 200 below.
+cat >"$WORK/resources.py" <<'EOF'
+import sys
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+path, url = sys.argv[1], sys.argv[2]
+
+class Resources(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.found = []
+        self.links = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        rel = (a.get("rel") or "").lower().split()
+        if tag == "link" and a.get("href") and ("stylesheet" in rel or "icon" in rel):
+            self.found.append(a["href"])
+        elif tag in ("img", "embed", "source") and a.get("src"):
+            self.found.append(a["src"])
+        elif tag == "object" and a.get("data"):
+            self.found.append(a["data"])
+        elif tag == "a" and a.get("href") and not a["href"].startswith(("#", "mailto:")):
+            self.links.append(a["href"])
+
+    handle_startendtag = handle_starttag
+
+p = Resources()
+p.feed(open(path, encoding="utf-8").read())
+host = urlsplit(url).netloc
+for ref in dict.fromkeys(p.found):
+    full = urljoin(url, ref)
+    if full.startswith("data:"):
+        continue
+    if urlsplit(full).netloc != host:
+        print(f"EXTERNAL {full}")
+    else:
+        print(f"RESOURCE {full}")
+# Links a reader may follow (language switch, downloads): only those on this server.
+for ref in dict.fromkeys(p.links):
+    full = urljoin(url, ref)
+    if urlsplit(full).netloc == host:
+        print(f"LINK {full}")
+EOF
+
+# text_check.py PDF_TEXT QUESTIONNAIRE_JSON LANG PROFILE_HAS_COMPANY: what must be legible.
+cat >"$WORK/text_check.py" <<'EOF'
+import json, os, re, sys
+
+text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+q = json.load(open(sys.argv[2]))
+lang = sys.argv[3]
+squash = lambda s: re.sub(r"\s+", "", s)
+flat = squash(text)
+problems = []
+for d in q["domains"]:
+    label = d["label"][lang]
+    if squash(label) not in flat:
+        problems.append(f"domain label not found in the printed page: {label!r}")
+if sys.argv[4] == "1" and squash(os.environ["COMPANY"]) not in flat:
+    problems.append(f"company name not shown as text: {os.environ['COMPANY']!r}")
+for p in problems:
+    print(p)
+# Notes (not failures): Japanese on an English page, other than the company name and the
+# language switch.
+if lang == "en":
+    rest = flat.replace(squash(os.environ["COMPANY"]), "").replace("日本語", "")
+    cjk = sorted(set(re.findall(r"[\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]+", rest)))
+    if cjk:
+        print("NOTE Japanese text on the English page: " + ", ".join(cjk[:20]), file=sys.stderr)
+sys.exit(1 if problems else 0)
+EOF
+
+# chromium_run URL LOG ARGS...: runs headless Chromium with a fresh profile; fails on a
+# non-zero exit, a time-out, a failed load or a blocked resource.
+chromium_run() {
+    local url=$1 clog=$2 profile rc=0
+    shift 2
+    profile="$(mktemp -d "$WORK/profile.XXXXXX")"
+    timeout --kill-after=10 "$CHROMIUM_TIMEOUT" chromium \
+        --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --disable-dev-shm-usage --enable-logging=stderr --v=0 \
+        --user-data-dir="$profile" "$@" "$url" >"$clog" 2>&1 || rc=$?
+    rm -rf "$profile"
+    if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        tail -n 20 "$clog" >&2
+        fail "Chromium timed out after ${CHROMIUM_TIMEOUT} s on $url"
+    elif [ "$rc" != 0 ]; then
+        tail -n 20 "$clog" >&2
+        fail "Chromium exited with status $rc on $url"
+    fi
+    if grep -q "Page load failed" "$clog"; then
+        grep "Page load failed" "$clog" >&2
+        fail "Chromium could not load $url"
+    fi
+    if grep -q "INFO:CONSOLE" "$clog"; then
+        grep "INFO:CONSOLE" "$clog" >"$clog.console"
+        if grep -qi "Content Security Policy\|Failed to load resource" "$clog.console"; then
+            cat "$clog.console" >&2
+            fail "Chromium blocked or could not load part of $url (see the console lines above)"
+        fi
+    fi
+}
+
+# size_check FILE URL WHAT
+size_check() {
+    local file=$1 url=$2 what=$3 bytes
+    [ -f "$file" ] || fail "Chromium wrote no $what for $url ($file missing)"
+    bytes="$(wc -c <"$file")"
+    [ "$bytes" -ge "$MIN_BYTES" ] ||
+        fail "the $what of $url is $bytes bytes (< $MIN_BYTES): an empty or failed page ($file)"
+}
+
+SUMMARY=()
+NOTES=()
+for id in "${QUESTIONNAIRES[@]}"; do
+    has_company="$(python3 -c 'import json, sys; print(int(any(f["id"] == "company_name" for f in json.load(open(sys.argv[1])).get("profile") or [])))' "$WORK/q-$id.json")"
+    for lang in "${LANGS[@]}"; do
+        url="$BASE/r/${TOKEN[$id]}?lang=$lang"
+        name="$id-$lang"
+        log "rendering $id ($lang)"
+
+        # The HTML as served.
+        meta="$(curl -sS --max-time 10 -o "$OUT_DIR/$name.html" -w '%{http_code} %{content_type}' \
+            "$url")" || fail "GET $url did not answer"
+        case "$meta" in
+            "200 text/html"*) ;;
+            *) fail "GET $url answered '$meta', expected 200 text/html" ;;
+        esac
+        if grep -qF '<script>alert(1)</script>' "$OUT_DIR/$name.html"; then
+            fail "the HTML of $url contains the company name's <script>alert(1)</script> unescaped"
+        fi
+        grep -qiE "<html[^>]* lang=\"?$lang\b" "$OUT_DIR/$name.html" ||
+            fail "the HTML of $url does not declare <html lang=\"$lang\">"
+        python3 "$WORK/resources.py" "$OUT_DIR/$name.html" "$url" >"$WORK/$name.resources"
+        while read -r kind res; do
+            [ "$kind" != EXTERNAL ] || fail "$url loads a resource from another host: $res"
+            code="$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$res" || true)"
+            [ "$code" = 200 ] || fail "on $url, the ${kind,,} $res answered '$code', expected 200"
+        done <"$WORK/$name.resources"
+
+        # On screen.
+        chromium_run "$url" "$WORK/$name.screen.log" \
+            --screenshot="$OUT_DIR/$name.png" --window-size=1280,2400 --hide-scrollbars
+        size_check "$OUT_DIR/$name.png" "$url" "screenshot"
+
+        # Printed.
+        chromium_run "$url" "$WORK/$name.print.log" \
+            --print-to-pdf="$OUT_DIR/$name.pdf" --no-pdf-header-footer
+        size_check "$OUT_DIR/$name.pdf" "$url" "PDF"
+        pdfinfo "$OUT_DIR/$name.pdf" >"$WORK/$name.pdfinfo" 2>&1 ||
+            { cat "$WORK/$name.pdfinfo" >&2; fail "pdfinfo cannot read the PDF of $url"; }
+        pages="$(awk '/^Pages:/ {print $2}' "$WORK/$name.pdfinfo")"
+        [ "${pages:-0}" -gt 0 ] || fail "the PDF of $url has no page"
+        page_size="$(sed -n 's/^Page size: *//p' "$WORK/$name.pdfinfo" | head -n 1)"
+        timeout 60 pdftoppm -png -r 80 "$OUT_DIR/$name.pdf" "$OUT_DIR/$name-print" ||
+            fail "pdftoppm could not turn the PDF of $url into pages"
+        timeout 60 pdftotext -enc UTF-8 "$OUT_DIR/$name.pdf" "$OUT_DIR/$name.pdf.txt" ||
+            fail "pdftotext could not read the PDF of $url"
+        if ! python3 "$WORK/text_check.py" "$OUT_DIR/$name.pdf.txt" "$WORK/q-$id.json" "$lang" \
+            "$has_company" >"$WORK/$name.problems" 2>"$WORK/$name.notes"; then
+            cat "$WORK/$name.problems" "$WORK/$name.notes" >&2
+            fail "the printed $url is missing text a reader needs (text in $OUT_DIR/$name.pdf.txt)"
+        fi
+        if [ -s "$WORK/$name.notes" ]; then
+            NOTES+=("$id $lang: $(sed 's/^NOTE //' "$WORK/$name.notes")")
+        fi
+        SUMMARY+=("$id $lang: $pages page$([ "$pages" = 1 ] || echo s) ($page_size)")
+    done
+done
+
+# --- the result ------------------------------------------------------------------------------
+echo "browser-check: files in $OUT_DIR:"
+(cd "$OUT_DIR" && find . -maxdepth 1 -type f ! -name '.*' -printf '%f\t%s bytes\n' | sort |
+    sed 's/^/  /')
+echo "browser-check: printed pages:"
+for line in "${SUMMARY[@]}"; do
+    echo "  $line"
+done
+for line in "${NOTES[@]}"; do
+    echo "browser-check: note: $line"
+done
+if [ -s "$WORK/server.log" ]; then
+    log "server log (warnings and errors, last 20 lines):"
+    tail -n 20 "$WORK/server.log" >&2
+fi
+echo "browser-check: ok, ${#QUESTIONNAIRES[@]} reports x ${#LANGS[@]} languages in $((SECONDS - START_SECONDS)) s"
