@@ -20,6 +20,9 @@ pub struct Config {
     pub questionnaires: PathBuf,
     /// actix worker threads; `None` means one per core.
     pub workers: Option<usize>,
+    /// The address users reach the site at (`https://shindan.example.jp`), for the private
+    /// links shown on pages; `None` takes it from the request.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -29,6 +32,7 @@ impl Default for Config {
             data_dir: DEFAULT_DATA_DIR.into(),
             questionnaires: DEFAULT_QUESTIONNAIRES.into(),
             workers: None,
+            public_url: None,
         }
     }
 }

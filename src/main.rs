@@ -65,6 +65,10 @@ struct ServeArgs {
     /// Worker threads (default: one per core).
     #[arg(long, env = "SHINDAN_WORKERS", value_parser = clap::value_parser!(u16).range(1..))]
     workers: Option<u16>,
+    /// The address users reach the site at, for the private links shown on pages
+    /// (default: taken from each request's Host).
+    #[arg(long, env = "SHINDAN_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -96,6 +100,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 data_dir: args.data_dir,
                 questionnaires: args.questionnaires,
                 workers: args.workers.map(usize::from),
+                public_url: args.public_url,
             };
             let app = Application::build(&config)?;
             actix_web::rt::System::new()

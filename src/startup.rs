@@ -61,6 +61,10 @@ impl Application {
             catalog,
             store: store.clone(),
             renders: web::report::RenderCache::default(),
+            public_url: config
+                .public_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_string()),
         });
         let mut server =
             HttpServer::new(move || App::new().app_data(state.clone()).configure(web::configure))

@@ -143,10 +143,14 @@ pub struct Ui {
     pub csv_points: &'static str,
     pub more_actions: &'static str,
     pub no_strengths: &'static str,
+    pub err_cross_origin_title: &'static str,
+    pub err_cross_origin_body: &'static str,
     pub landing_points: &'static [&'static str],
 }
 
 pub(super) static JA: Ui = Ui {
+    err_cross_origin_title: "送信を受け付けられません",
+    err_cross_origin_body: "別のサイトから送信されたフォームは受け付けていません。このサイトのページから操作してください。",
     no_strengths: "評価が「良好」以上の管理領域はまだありません。",
     more_actions: "ほか {n} 件の改善項目は、画面または改善計画(CSV)をご覧ください。",
     level_strong: "十分",
@@ -290,6 +294,8 @@ pub(super) static JA: Ui = Ui {
 };
 
 pub(super) static EN: Ui = Ui {
+    err_cross_origin_title: "Form not accepted",
+    err_cross_origin_body: "Forms sent from another site are not accepted. Please use this site's own pages.",
     no_strengths: "No control domain reaches the \u{201c}Good\u{201d} level yet.",
     more_actions: "{n} more improvements are on screen and in the improvement plan (CSV).",
     level_strong: "Strong",

@@ -138,8 +138,14 @@ impl Draft {
             .catalog
             .get(&record.questionnaire.id, &record.questionnaire.version)
             .ok_or_else(|| PageError::new(lang, ErrorCode::QuestionnaireUnavailable))?;
-        let info = req.connection_info();
-        let resume_url = format!("{}://{}/a/{}", info.scheme(), info.host(), token.expose());
+        let base = match &state.public_url {
+            Some(url) => url.clone(),
+            None => {
+                let info = req.connection_info();
+                format!("{}://{}", info.scheme(), info.host())
+            }
+        };
+        let resume_url = format!("{base}/a/{}", token.expose());
         Ok(Draft {
             token,
             record,

@@ -35,6 +35,7 @@ pub enum ErrorCode {
     MissingProfileField,
     UnansweredQuestion,
     Unauthorized,
+    CrossOrigin,
     AlreadySubmitted,
     NotSubmitted,
     QuestionnaireUnavailable,
@@ -51,6 +52,7 @@ impl ErrorCode {
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             NotFound | UnknownQuestionnaire => StatusCode::NOT_FOUND,
             Unauthorized => StatusCode::UNAUTHORIZED,
+            CrossOrigin => StatusCode::FORBIDDEN,
             AlreadySubmitted | NotSubmitted | QuestionnaireUnavailable => StatusCode::CONFLICT,
             InvalidBody | UnknownProfileField | InvalidProfileValue | UnknownQuestion
             | UnknownOption | NaNotAllowed | InvalidAnswer | InvalidPrevious
@@ -80,6 +82,7 @@ impl ErrorCode {
             MissingProfileField => "missing_profile_field",
             UnansweredQuestion => "unanswered_question",
             Unauthorized => "unauthorized",
+            CrossOrigin => "cross_origin",
             AlreadySubmitted => "already_submitted",
             NotSubmitted => "not_submitted",
             QuestionnaireUnavailable => "questionnaire_unavailable",

@@ -3,7 +3,7 @@
 //! multiselect) are kept. Failures become the friendly error page.
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderName};
 use actix_web::{web::BytesMut, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
@@ -34,6 +34,19 @@ impl FormData {
     }
 }
 
+/// Whether a browser says this form was posted from another site: its `Origin` names
+/// another host than the request's, or `Sec-Fetch-Site` says `cross-site`. Clients that
+/// send neither header (scripts, old browsers) are not browsers a page could misuse.
+fn is_cross_origin(req: &HttpRequest) -> bool {
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(origin) = header(header::ORIGIN) {
+        let host = header(header::HOST).unwrap_or("");
+        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+        return origin == "null" || !origin_host.eq_ignore_ascii_case(host);
+    }
+    header(HeaderName::from_static("sec-fetch-site")).is_some_and(|v| v == "cross-site")
+}
+
 impl FromRequest for FormData {
     type Error = actix_web::Error;
     type Future = LocalBoxFuture<'static, Result<FormData, actix_web::Error>>;
@@ -41,6 +54,7 @@ impl FromRequest for FormData {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let lang = negotiate(req).lang;
         let fail = move |code| -> actix_web::Error { PageError::new(lang, code).into() };
+        let cross_origin = is_cross_origin(req);
         let is_form = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -57,6 +71,9 @@ impl FromRequest for FormData {
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
+            if cross_origin {
+                return Err(fail(ErrorCode::CrossOrigin));
+            }
             if !is_form {
                 return Err(fail(ErrorCode::UnsupportedMediaType));
             }

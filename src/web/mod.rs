@@ -33,6 +33,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// Rendered reports by ETag.
     pub renders: report::RenderCache,
+    /// The configured public address, without a trailing slash.
+    pub public_url: Option<String>,
 }
 
 /// Asks search engines not to index pages behind a token.

@@ -54,14 +54,24 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the application on a questionnaires folder.
 pub async fn spawn_app_with(questionnaires: &Path) -> TestApp {
+    spawn_app_configured(questionnaires, |_| {}).await
+}
+
+/// Starts the application with a configuration adjusted by `adjust`.
+pub async fn spawn_app_configured(
+    questionnaires: &Path,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     init_tracing();
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let config = Config {
+    let mut config = Config {
         bind: "127.0.0.1:0".into(),
         data_dir: data_dir.path().to_path_buf(),
         questionnaires: questionnaires.to_path_buf(),
         workers: Some(2),
+        public_url: None,
     };
+    adjust(&mut config);
     let app = Application::build(&config).expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.store();

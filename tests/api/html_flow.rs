@@ -315,3 +315,74 @@ async fn an_odd_query_string_never_breaks_a_page() {
         .unwrap()
         .starts_with("text/html"));
 }
+
+#[tokio::test]
+async fn a_form_posted_from_another_site_is_refused_and_changes_nothing() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let token = start(&app, "fixture").await;
+    let host = app.address.trim_start_matches("http://").to_string();
+    let post = |origin: Option<String>, site: Option<&'static str>| {
+        let mut req = app
+            .client
+            .post(app.url(&format!("/a/{token}/d/1")))
+            .form(&[("q.q1", "yes"), ("nav", "save")]);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        if let Some(s) = site {
+            req = req.header("sec-fetch-site", s);
+        }
+        req.send()
+    };
+    let res = post(Some("https://evil.example".into()), None)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("送信を受け付けられません"));
+    let res = post(None, Some("cross-site")).await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = app
+        .post_form("/start", &[("questionnaire", "fixture")])
+        .await;
+    assert_eq!(res.status(), 303, "no Origin header: a script, allowed");
+    let record = app
+        .store
+        .find_by_edit(&shindan::tokens::EditToken::parse(&token).unwrap().digest())
+        .unwrap()
+        .unwrap();
+    assert!(
+        record.answers.is_empty(),
+        "nothing saved from the refused posts"
+    );
+
+    // The same site, as a browser says it.
+    let res = post(Some(format!("http://{host}")), Some("same-origin"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+}
+
+#[tokio::test]
+async fn the_private_link_uses_the_configured_public_address() {
+    let app = crate::helpers::spawn_app_configured(&small_questionnaires(), |c| {
+        c.public_url = Some("https://shindan.example.jp/".into());
+    })
+    .await;
+    let token = start(&app, "fixture").await;
+    let html = app
+        .client
+        .get(app.url(&format!("/a/{token}/profile")))
+        .header("x-forwarded-host", "evil.example")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!(r#"value="https://shindan.example.jp/a/{token}""#)));
+    assert!(!html.contains("evil.example"));
+}

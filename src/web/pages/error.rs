@@ -13,6 +13,7 @@ pub fn describe(lang: Lang, code: ErrorCode) -> (&'static str, &'static str) {
         ErrorCode::NotFound | ErrorCode::Unauthorized => {
             (ui.err_not_found_title, ui.err_not_found_body)
         }
+        ErrorCode::CrossOrigin => (ui.err_cross_origin_title, ui.err_cross_origin_body),
         ErrorCode::UnknownQuestionnaire | ErrorCode::QuestionnaireUnavailable => {
             (ui.err_questionnaire_title, ui.err_questionnaire_body)
         }
