@@ -39,6 +39,10 @@ impl Application {
     pub fn build(config: &Config) -> Result<Application, StartupError> {
         let catalog = load_dir(&config.questionnaires).map_err(StartupError::Questionnaires)?;
         let store = Arc::new(Store::open(&config.data_dir)?);
+        for q in catalog.all() {
+            store.archive_questionnaire(&q.hash, &q.source)?;
+        }
+        store.flush_now()?;
         let listener = TcpListener::bind(&config.bind).map_err(|source| StartupError::Bind {
             addr: config.bind.clone(),
             source,
@@ -61,6 +65,7 @@ impl Application {
             catalog,
             store: store.clone(),
             renders: web::report::RenderCache::default(),
+            archived: Default::default(),
             public_url: config
                 .public_url
                 .as_ref()

@@ -58,6 +58,11 @@ impl Catalog {
         }
     }
 
+    /// Every loaded questionnaire.
+    pub fn all(&self) -> &[Arc<Questionnaire>] {
+        &self.items
+    }
+
     /// The latest version of each id, ordered by id.
     pub fn latest_all(&self) -> Vec<Arc<Questionnaire>> {
         let mut ids: Vec<&str> = self.items.iter().map(|q| q.id.as_str()).collect();
@@ -733,6 +738,7 @@ pub fn parse_file(file: &Path, source: &str) -> Result<Questionnaire, Vec<Proble
         questions,
         findings,
         hash,
+        source: source.into(),
         question_index,
         profile_index,
     })

@@ -40,6 +40,10 @@ pub struct Questionnaire {
     /// `sha256:` and the hex SHA-256 of the file's bytes.
     #[serde(skip)]
     pub hash: String,
+    /// The file's text, archived by the store so that every report can be rendered with
+    /// the exact questionnaire it was scored with.
+    #[serde(skip)]
+    pub source: std::sync::Arc<str>,
     #[serde(skip)]
     pub(crate) question_index: HashMap<String, usize>,
     #[serde(skip)]

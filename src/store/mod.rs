@@ -9,6 +9,7 @@
 //! - `r` + 32-byte SHA-256 of the report token -> the record key
 //! - `p` + questionnaire id + NUL + version + NUL + segment -> [`PeerStats`] (JSON); the
 //!   segment is empty for all assessments, else the profile's business type
+//! - `q` + content hash -> the questionnaire file's text, for reports whose file changed
 //!
 //! Records are keyed by creation time so that new records append to the end of the tree:
 //! random uuid keys spread every write over every leaf, which here cost half the write
@@ -46,6 +47,7 @@ pub const LOCK_FILE: &str = "shindan.lock";
 const TREE: &str = "assessments-v1";
 const RECORD: u8 = b'a';
 const ID: u8 = b'i';
+const ARCHIVE: u8 = b'q';
 const EDIT: u8 = b'e';
 const REPORT: u8 = b'r';
 
@@ -238,6 +240,23 @@ impl Store {
                 Err(_) => Err(StoreError::Storage("unexpected refusal type".into()).into()),
             },
         }
+    }
+
+    /// Keeps the text of a questionnaire under its content hash (once).
+    pub fn archive_questionnaire(&self, hash: &str, source: &str) -> Result<(), StoreError> {
+        let k = key(ARCHIVE, hash.as_bytes());
+        let _ = self
+            .tree
+            .compare_and_swap(k, None as Option<&[u8]>, Some(source.as_bytes()))?;
+        Ok(())
+    }
+
+    /// The text of an archived questionnaire by content hash.
+    pub fn archived_questionnaire(&self, hash: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .tree
+            .get(key(ARCHIVE, hash.as_bytes()))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     /// How many submitted assessments the statistics count, without decoding the rest

@@ -168,8 +168,7 @@ fn questionnaire_of(
     record: &AssessmentRecord,
 ) -> Result<Arc<Questionnaire>, ApiError> {
     state
-        .catalog
-        .get(&record.questionnaire.id, &record.questionnaire.version)
+        .questionnaire_for(record)
         .ok_or_else(|| AssessmentError::QuestionnaireGone.into())
 }
 

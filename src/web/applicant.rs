@@ -135,8 +135,7 @@ impl Draft {
             .map_err(|e| PageError::from_assessment(lang, e.into()))?
             .ok_or_else(not_found)?;
         let q = state
-            .catalog
-            .get(&record.questionnaire.id, &record.questionnaire.version)
+            .questionnaire_for(&record)
             .ok_or_else(|| PageError::new(lang, ErrorCode::QuestionnaireUnavailable))?;
         let base = match &state.public_url {
             Some(url) => url.clone(),

@@ -24,8 +24,9 @@ pub use error::{ApiError, ErrorCode};
 pub use lang::PageLang;
 
 use crate::config::MAX_BODY_BYTES;
-use crate::questionnaire::Catalog;
+use crate::questionnaire::{parse_file, Catalog, Questionnaire};
 use crate::store::Store;
+use crate::store::{AssessmentRecord, Status};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -33,8 +34,34 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// Rendered reports by ETag.
     pub renders: report::RenderCache,
+    /// Questionnaires of the archive (by content hash) that reports needed.
+    pub archived: std::sync::Mutex<std::collections::HashMap<String, Arc<Questionnaire>>>,
     /// The configured public address, without a trailing slash.
     pub public_url: Option<String>,
+}
+
+impl AppState {
+    /// The questionnaire a record was answered with: the loaded file when it is the same
+    /// one (same content hash; any hash for a draft, which follows its version's file),
+    /// else the archived text of the exact file a submitted record was scored with.
+    pub fn questionnaire_for(&self, record: &AssessmentRecord) -> Option<Arc<Questionnaire>> {
+        let r = &record.questionnaire;
+        if let Some(q) = self.catalog.get(&r.id, &r.version) {
+            if q.hash == r.hash || record.status != Status::Submitted {
+                return Some(q);
+            }
+        }
+        if let Some(q) = self.archived.lock().ok()?.get(&r.hash) {
+            return Some(q.clone());
+        }
+        let source = self.store.archived_questionnaire(&r.hash).ok()??;
+        let name = format!("archive/{}", r.hash);
+        let q = Arc::new(parse_file(std::path::Path::new(&name), &source).ok()?);
+        if let Ok(mut cache) = self.archived.lock() {
+            cache.insert(r.hash.clone(), q.clone());
+        }
+        Some(q)
+    }
 }
 
 /// Asks search engines not to index pages behind a token.

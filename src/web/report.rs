@@ -180,8 +180,7 @@ fn load(
             .body(page.into_string())));
     }
     let q = state
-        .catalog
-        .get(&record.questionnaire.id, &record.questionnaire.version)
+        .questionnaire_for(&record)
         .ok_or_else(|| PageError::new(lang, ErrorCode::QuestionnaireUnavailable))?;
     let previous = match record.previous.as_deref().and_then(ReportToken::parse) {
         Some(t) => state

@@ -232,3 +232,54 @@ fn validate_reports_every_problem_with_file_line_and_field_and_the_server_refuse
     assert!(ok.status.success());
     assert!(String::from_utf8_lossy(&ok.stdout).contains("ok: it-liability 2026.1"));
 }
+
+#[tokio::test]
+async fn a_report_keeps_the_questionnaire_it_was_scored_with_when_the_file_changes_or_goes() {
+    let data = tempfile::tempdir().unwrap();
+    let qs = tempfile::tempdir().unwrap();
+    let original = include_str!("../fixtures/small/fixture-1.toml");
+    std::fs::write(qs.path().join("f.toml"), original).unwrap();
+    let server = spawn_process(data.path(), qs.path());
+    let report = submit_one(&server).await["report_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    server.terminate();
+
+    let report_of = |server: &ServerProcess| {
+        let url = format!("{}/api/v1/reports/{report}", server.address);
+        async move { client().get(url).send().await.unwrap() }
+    };
+    // Same version, edited file: the report still shows what was answered.
+    std::fs::write(
+        qs.path().join("f.toml"),
+        original.replace("en = \"One\"", "en = \"Uno\""),
+    )
+    .unwrap();
+    let server = spawn_process(data.path(), qs.path());
+    let body: Value = report_of(&server).await.json().await.unwrap();
+    assert_eq!(body["scores"]["domains"][0]["label"]["en"], "One");
+    let html = client()
+        .get(format!("{}/r/{report}?lang=en", server.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(">One<") && !html.contains("Uno"));
+    server.terminate();
+
+    // The file removed altogether.
+    std::fs::remove_file(qs.path().join("f.toml")).unwrap();
+    std::fs::copy(
+        small_questionnaires().join("small-five.toml"),
+        qs.path().join("five.toml"),
+    )
+    .unwrap();
+    let server = spawn_process(data.path(), qs.path());
+    let res = report_of(&server).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["questionnaire"]["id"], "fixture");
+}
