@@ -11,6 +11,16 @@ use crate::questionnaire::{
 use crate::scoring::{self, Scores};
 use crate::store::{AssessmentRecord, PeerStats};
 
+/// The profile field that holds the desired policy start date.
+pub const POLICY_START_FIELD: &str = "policy_start";
+
+/// Dates on the report are Japanese dates (JST, UTC+9, no daylight saving time): a
+/// submission at 08:00 in Tokyo is dated that day, not the day before.
+pub fn local_date(t: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    let jst = chrono::FixedOffset::east_opt(9 * 3600).expect("nine hours is a valid offset");
+    t.with_timezone(&jst).date_naive()
+}
+
 /// How many strengths and priorities the report names.
 pub const STRENGTHS: usize = 2;
 pub const PRIORITIES: usize = 3;
@@ -252,30 +262,32 @@ pub fn analyse<'q>(
         .collect();
 
     let comparison = match previous {
+        // Lined up by domain id: the previous assessment may have used another version
+        // of the questionnaire, with domains added, removed or reordered.
         Some(p) => Some(Comparison::Previous {
-            scores: p
-                .scores
-                .as_ref()
-                .map(|s| s.domains.iter().map(|d| d.score).collect())
-                .unwrap_or_default(),
+            scores: q
+                .domains
+                .iter()
+                .map(|d| {
+                    p.scores
+                        .as_ref()
+                        .and_then(|s| s.domains.iter().find(|x| x.id == d.id))
+                        .and_then(|x| x.score)
+                })
+                .collect(),
             overall: p.scores.as_ref().and_then(|s| s.overall),
-            submitted: p.submitted_at.map(|t| t.date_naive()),
+            submitted: p.submitted_at.map(local_date),
         }),
         None => peer_comparison(&scores, peers, segment, record.segment()),
     };
 
     let policy_start = record
         .profile
-        .values()
-        .zip(record.profile.keys())
-        .find(|(_, k)| {
-            q.profile_field(k)
-                .is_some_and(|f| f.kind == crate::questionnaire::FieldKind::Date)
-        })
-        .and_then(|(v, _)| v.as_str())
+        .get(POLICY_START_FIELD)
+        .and_then(|v| v.as_str())
         .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
     let days_to_start = match (policy_start, record.submitted_at) {
-        (Some(start), Some(at)) => Some((start - at.date_naive()).num_days()),
+        (Some(start), Some(at)) => Some((start - local_date(at)).num_days()),
         _ => None,
     };
 
@@ -319,7 +331,7 @@ fn peer_comparison(
         averages: stats.averages(),
         count: stats.count,
         segment: name,
-        top_share: scores.overall.and_then(|o| stats.share_at_or_above(o)),
+        top_share: scores.overall.and_then(|o| stats.top_share(o)),
     })
 }
 
@@ -334,5 +346,118 @@ impl Analysis<'_> {
     /// Findings of one kind, in questionnaire order.
     pub fn findings_of(&self, kind: FindingKind) -> impl Iterator<Item = &&Finding> {
         self.findings.iter().filter(move |f| f.kind == kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::{TimeZone, Utc};
+    use serde_json::json;
+
+    use super::*;
+    use crate::assessment::{new_draft, submit_record, Changes};
+    use crate::scoring::DomainScore;
+
+    fn fixture() -> Questionnaire {
+        let src = include_str!("../../tests/fixtures/small/fixture-1.toml");
+        crate::questionnaire::parse_file(Path::new("f.toml"), src).unwrap()
+    }
+
+    fn submitted(q: &Questionnaire) -> AssessmentRecord {
+        let answers = [("q1", "no"), ("q2", "partly"), ("q3", "no"), ("q4", "b")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        let changes = Changes {
+            profile: Default::default(),
+            answers,
+        };
+        let mut r = new_draft(q, &changes).unwrap().record;
+        submit_record(q, &mut r).unwrap();
+        r
+    }
+
+    #[test]
+    fn previous_scores_line_up_by_domain_id() {
+        let q = fixture();
+        let record = submitted(&q);
+        let mut previous = submitted(&q);
+        let score = |id: &str, s: f64| DomainScore {
+            id: id.into(),
+            score: Some(s),
+            answered: 1,
+            not_applicable: 0,
+        };
+        // Another version: d3 first, d2 gone, a domain this version does not have.
+        previous.scores.as_mut().unwrap().domains =
+            vec![score("d3", 90.0), score("d0", 10.0), score("d1", 50.0)];
+        let a = analyse(&q, &record, None, None, Some(&previous));
+        assert_eq!(
+            a.comparison.unwrap().values(),
+            &[Some(50.0), None, Some(90.0)]
+        );
+    }
+
+    #[test]
+    fn the_timeline_counts_japanese_calendar_days() {
+        let q = fixture();
+        let mut record = submitted(&q);
+        // 2027-03-31 23:30 UTC is already 1 April in Japan.
+        record.submitted_at = Some(Utc.with_ymd_and_hms(2027, 3, 31, 23, 30, 0).unwrap());
+        record
+            .profile
+            .insert(POLICY_START_FIELD.into(), json!("2027-04-11"));
+        let a = analyse(&q, &record, None, None, None);
+        assert_eq!(a.days_to_start, Some(10));
+        record
+            .profile
+            .insert(POLICY_START_FIELD.into(), json!("2027-03-01"));
+        assert_eq!(
+            analyse(&q, &record, None, None, None).days_to_start,
+            Some(-31)
+        );
+    }
+
+    #[test]
+    fn the_segment_is_the_comparison_only_when_it_alone_has_five() {
+        let q = fixture();
+        let record = submitted(&q);
+        let mut all = PeerStats::default();
+        let mut segment = PeerStats::default();
+        for i in 0..8 {
+            all.add(record.scores.as_ref().unwrap());
+            if i < 4 {
+                segment.add(record.scores.as_ref().unwrap());
+            }
+        }
+        let mut with_segment = record.clone();
+        with_segment
+            .profile
+            .insert(crate::store::SEGMENT_FIELD.into(), json!("si"));
+        let a = analyse(&q, &with_segment, Some(&all), Some(&segment), None);
+        assert!(matches!(
+            a.comparison,
+            Some(Comparison::Peers {
+                segment: None,
+                count: 8,
+                ..
+            })
+        ));
+        segment.add(record.scores.as_ref().unwrap());
+        let a = analyse(&q, &with_segment, Some(&all), Some(&segment), None);
+        assert!(matches!(
+            a.comparison,
+            Some(Comparison::Peers { segment: Some(ref s), count: 5, .. }) if s == "si"
+        ));
+        let few = {
+            let mut p = PeerStats::default();
+            p.add(record.scores.as_ref().unwrap());
+            p
+        };
+        assert!(analyse(&q, &record, Some(&few), None, None)
+            .comparison
+            .is_none());
     }
 }

@@ -13,6 +13,17 @@ fn finish(mut w: csv::Writer<Vec<u8>>) -> String {
     format!("{BOM}{}", String::from_utf8_lossy(&body))
 }
 
+/// A text cell that a spreadsheet will not run as a formula: one starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading apostrophe (OWASP's advice on CSV
+/// injection).
+pub fn text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 fn fmt(s: Option<f64>) -> String {
     s.map(|v| format!("{:.1}", round1(v))).unwrap_or_default()
 }
@@ -30,11 +41,11 @@ pub fn domains(a: &Analysis, lang: Lang) -> String {
     ]);
     for (d, s) in a.q.domains.iter().zip(&a.scores.domains) {
         let _ = w.write_record([
-            d.id.as_str(),
-            d.label.get(lang),
-            &fmt(s.score),
-            &s.answered.to_string(),
-            &s.not_applicable.to_string(),
+            text(&d.id),
+            text(d.label.get(lang)),
+            fmt(s.score),
+            s.answered.to_string(),
+            s.not_applicable.to_string(),
         ]);
     }
     finish(w)
@@ -54,12 +65,23 @@ pub fn actions(a: &Analysis, lang: Lang) -> String {
     for action in &a.actions {
         let q = action.question;
         let _ = w.write_record([
-            a.q.domains[action.domain_index].label.get(lang),
-            q.text.get(lang),
-            q.options[action.given].label.get(lang),
-            q.recommendation.as_ref().map(|r| r.get(lang)).unwrap_or(""),
-            &format!("{:.1}", round1(action.overall_gain)),
+            text(a.q.domains[action.domain_index].label.get(lang)),
+            text(q.text.get(lang)),
+            text(q.options[action.given].label.get(lang)),
+            text(q.recommendation.as_ref().map(|r| r.get(lang)).unwrap_or("")),
+            format!("{:.1}", round1(action.overall_gain)),
         ]);
     }
     finish(w)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cells_that_look_like_formulas_are_defused() {
+        assert_eq!(super::text("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(super::text("@SUM(1+1)"), "'@SUM(1+1)");
+        assert_eq!(super::text("-1"), "'-1");
+        assert_eq!(super::text("アクセス管理"), "アクセス管理");
+    }
 }

@@ -64,7 +64,7 @@ pub fn comparison_name(a: &Analysis, lang: Lang) -> Option<String> {
 }
 
 /// The label of a business-type segment in the questionnaire's words.
-fn segment_label(a: &Analysis, segment: &str, lang: Lang) -> String {
+pub(crate) fn segment_label(a: &Analysis, segment: &str, lang: Lang) -> String {
     a.q.profile_field(crate::store::SEGMENT_FIELD)
         .and_then(|f| f.options.iter().find(|o| o.id == segment))
         .map(|o| o.label.get(lang).to_string())

@@ -7,7 +7,7 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use super::analysis::{Analysis, Comparison, Level};
 use super::comparison_name;
 use crate::i18n::Lang;
-use crate::questionnaire::{Coverage, FindingKind};
+use crate::questionnaire::{Coverage, FindingKind, Grades};
 use crate::scoring::round1;
 use crate::store::AssessmentRecord;
 
@@ -59,7 +59,11 @@ pub fn render(p: &ReportPage) -> Markup {
     let submitted = p
         .record
         .submitted_at
-        .map(|t| t.format("%Y-%m-%d").to_string())
+        .map(|t| {
+            super::analysis::local_date(t)
+                .format("%Y-%m-%d")
+                .to_string()
+        })
         .unwrap_or_default();
     let grade = a.scores.grade.as_deref().unwrap_or("—");
     let comparison = comparison_name(a, lang);
@@ -107,11 +111,18 @@ pub fn render(p: &ReportPage) -> Markup {
                                 span.value { (score(a.scores.overall)) }
                                 span.grade { (ui.grade) " " (grade) }
                             }
-                            p.grade-meaning { (grade_meaning(lang, grade)) }
-                            @if let Some(Comparison::Peers { top_share: Some(share), count, .. }) = &a.comparison {
+                            p.grade-meaning { (grade_meaning(lang, &q.grades, grade)) }
+                            @if let Some(Comparison::Peers { top_share: Some(share), count, segment, .. }) = &a.comparison {
+                                @let among = match segment {
+                                    Some(s) => ui.rank_among_segment.replace("{segment}", &super::segment_label(a, s, lang)),
+                                    None => ui.rank_among.to_string(),
+                                };
+                                @let among = among.replace("{n}", &count.to_string());
+                                @let (before, after) = among.split_once("{rank}").unwrap_or((&among, ""));
                                 p.rank {
+                                    (before)
                                     strong { (ui.top_share.replace("{n}", &format!("{:.0}", (share * 100.0).ceil().max(1.0)))) }
-                                    " " (ui.rank_among.replace("{n}", &count.to_string()))
+                                    (after)
                                 }
                             }
                             @if let (Some(Comparison::Previous { overall: Some(before), .. }), Some(now)) = (&a.comparison, a.scores.overall) {
@@ -187,8 +198,11 @@ pub fn render(p: &ReportPage) -> Markup {
                                 }
                             }
                             @if let (Some((to, to_grade)), Some(from)) = (&a.projection, a.scores.overall) {
+                                @let steps = a.actions.iter().filter(|x| a.priorities.contains(&x.domain_index)).count();
+                                @let template = if to_grade == grade { ui.projection_same_grade } else { ui.projection };
                                 p.projection {
-                                    (ui.projection
+                                    (template
+                                        .replace("{k}", &steps.to_string())
                                         .replace("{from}", &score(Some(from)))
                                         .replace("{to}", &score(Some(*to)))
                                         .replace("{g1}", grade)
@@ -232,8 +246,13 @@ pub fn render(p: &ReportPage) -> Markup {
                         h3 { (ui.timeline) }
                         ul.findings {
                             @if let (Some(start), Some(days)) = (a.policy_start, a.days_to_start) {
-                                li { (ui.policy_start_in.replace("{date}", &start.format("%Y-%m-%d").to_string()).replace("{n}", &days.to_string())) }
-                                @if days < super::analysis::QUOTE_LEAD_DAYS {
+                                @let date = start.format("%Y-%m-%d").to_string();
+                                @if days < 0 {
+                                    li.warning { (ui.policy_start_past.replace("{date}", &date)) }
+                                } @else {
+                                    li { (ui.policy_start_in.replace("{date}", &date).replace("{n}", &days.to_string())) }
+                                }
+                                @if (0..super::analysis::QUOTE_LEAD_DAYS).contains(&days) {
                                     li.warning { (ui.quote_lead_warning) }
                                 } @else {
                                     li { (ui.quote_lead_note) }
@@ -264,16 +283,20 @@ pub fn render(p: &ReportPage) -> Markup {
     }
 }
 
-/// One sentence on what a grade means.
-pub fn grade_meaning(lang: Lang, grade: &str) -> &'static str {
+/// One sentence on what a grade means, by its rank in the questionnaire's grades (the
+/// best letter, the second...), whatever the letters are; below every threshold is the
+/// lowest sentence.
+pub fn grade_meaning(lang: Lang, grades: &Grades, grade: &str) -> &'static str {
     let ui = lang.ui();
-    match grade {
-        "A" => ui.grade_a,
-        "B" => ui.grade_b,
-        "C" => ui.grade_c,
-        "D" => ui.grade_d,
-        "E" => ui.grade_e,
-        _ => ui.grade_other,
+    let ranked = [ui.grade_a, ui.grade_b, ui.grade_c, ui.grade_d];
+    match grades
+        .thresholds()
+        .iter()
+        .position(|(letter, _)| letter == grade)
+    {
+        Some(i) => ranked[i.min(ranked.len() - 1)],
+        None if grade == "—" => ui.grade_other,
+        None => ui.grade_e,
     }
 }
 

@@ -86,8 +86,10 @@ impl PeerStats {
             .collect()
     }
 
-    /// The share (0 to 1) of counted overall scores at or above `overall`: "top N%".
-    pub fn share_at_or_above(&self, overall: f64) -> Option<f64> {
+    /// The rank of `overall` as a share (0 to 1) of the counted scores, for "top N%":
+    /// (1 + the number strictly above) / total, so that ties count in the company's
+    /// favour and the best of five is the top 20%.
+    pub fn top_share(&self, overall: f64) -> Option<f64> {
         let total: u64 = self.histogram.iter().map(|(_, n)| n).sum();
         if total == 0 {
             return None;
@@ -96,10 +98,10 @@ impl PeerStats {
         let above: u64 = self
             .histogram
             .iter()
-            .filter(|(k, _)| *k >= b)
+            .filter(|(k, _)| *k > b)
             .map(|(_, n)| n)
             .sum();
-        Some(above as f64 / total as f64)
+        Some(((1 + above).min(total)) as f64 / total as f64)
     }
 }
 
@@ -134,14 +136,20 @@ mod tests {
     }
 
     #[test]
-    fn rank_counts_scores_at_or_above() {
+    fn rank_counts_scores_strictly_above() {
         let mut p = PeerStats::default();
         for o in [10.0, 20.0, 30.0, 40.0, 50.0] {
             p.add(&scores(&[Some(o)], Some(o)));
         }
-        assert_eq!(p.share_at_or_above(50.0), Some(0.2));
-        assert_eq!(p.share_at_or_above(30.0), Some(0.6));
-        assert_eq!(p.share_at_or_above(0.0), Some(1.0));
-        assert_eq!(PeerStats::default().share_at_or_above(1.0), None);
+        assert_eq!(p.top_share(50.0), Some(0.2));
+        assert_eq!(p.top_share(30.0), Some(0.6));
+        assert_eq!(p.top_share(10.0), Some(1.0));
+        assert_eq!(PeerStats::default().top_share(1.0), None);
+        // Ties count in the company's favour: five equal scores are each the top 20%.
+        let mut tied = PeerStats::default();
+        for _ in 0..5 {
+            tied.add(&scores(&[Some(70.0)], Some(70.0)));
+        }
+        assert_eq!(tied.top_share(70.0), Some(0.2));
     }
 }

@@ -127,9 +127,11 @@ async fn the_peer_average_and_rank_appear_at_the_fifth_submission_and_not_before
                 "peers shown with {n}"
             );
         } else {
-            assert!(svg.contains("Peer average (n=5)"), "{svg}");
+            assert!(svg.contains("Peer average (5 assessments)"), "{svg}");
             // The strong one is alone at the top: 1 of 5.
-            assert!(html.contains("Top 20%"));
+            assert!(
+                html.contains("<strong>top 20%</strong> of 5 assessments with this questionnaire")
+            );
         }
     }
 }
@@ -311,5 +313,59 @@ async fn report_links_of_drafts_and_unknown_tokens_are_refused() {
         "/r/x/actions.csv".to_string(),
     ] {
         assert_eq!(app.get(&path).await.status(), 404, "{path}");
+    }
+}
+
+/// Latin words of a page's visible text, beyond an allowlist of names and formats.
+fn latin_words(html: &str, allowed: &[&str]) -> Vec<String> {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+        .filter(|w| w.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 2)
+        .filter(|w| uuid::Uuid::parse_str(w).is_err())
+        .filter(|w| !allowed.contains(w))
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn japanese_reports_with_peers_and_with_a_previous_assessment_show_no_english() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let mut last = Value::Null;
+    for _ in 0..5 {
+        last = submitted(&app, &weak()).await;
+    }
+    let mut body = weak();
+    body["previous"] = json!(token(&last));
+    let compared = submitted(&app, &body).await;
+    let allowed = [
+        "shindan", "ID", "ISMS", "CSV", "HTML", "SVG", "JSON", "PDF", "A4",
+    ];
+    for t in [token(&last), token(&compared)] {
+        let html = text(&app, &format!("/r/{t}?lang=ja")).await;
+        let body_html = html
+            .split("<body")
+            .nth(1)
+            .and_then(|b| b.split_once('>'))
+            .unwrap()
+            .1;
+        let words = latin_words(body_html, &allowed);
+        // "English" is the language switch.
+        assert_eq!(words, ["English"], "English words on a Japanese report");
+        let svg = text(&app, &format!("/r/{t}/radar.svg?lang=ja")).await;
+        let svg_text = svg.split("</desc>").nth(1).unwrap();
+        let words = latin_words(svg_text, &allowed);
+        assert!(words.is_empty(), "{words:?}");
     }
 }

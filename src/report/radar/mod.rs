@@ -270,7 +270,16 @@ pub fn svg(radar: &Radar) -> String {
         y1 = y1.max(b.3);
     }
     let legend_h = 28.0;
-    let width = (x1 - x0 + 2.0 * MARGIN).ceil();
+    // The legend: a swatch and a name per series, on one row that must fit too.
+    let legend_w = 26.0
+        + text_width(radar.name, 12.0)
+        + radar
+            .second
+            .as_ref()
+            .map_or(0.0, |s| 24.0 + 30.0 + text_width(s.name, 12.0));
+    let width = (x1 - x0 + 2.0 * MARGIN).max(legend_w + 2.0 * MARGIN).ceil();
+    // Centre the chart when the legend made the canvas wider.
+    let x0 = x0 - ((width - 2.0 * MARGIN) - (x1 - x0)) / 2.0;
     let height = (y1 - y0 + 2.0 * MARGIN + legend_h).ceil();
     let (cx, cy) = (MARGIN - x0, MARGIN - y0);
     let at = |r: f64, i: usize| -> (i32, i32) {
@@ -294,17 +303,23 @@ pub fn svg(radar: &Radar) -> String {
                 .pos(Pos::new(h, VPos::Center))
         };
 
-        // Rings and their values along the first axis.
+        // Rings, with their values between the first two axes, where no data line runs.
+        let (vx, vy) = {
+            let angle = std::f64::consts::PI / n as f64;
+            (angle.sin(), -angle.cos())
+        };
         for ring in RINGS {
             let r = RADIUS * ring / 100.0;
             let mut points: Vec<(i32, i32)> = (0..n).map(|i| at(r, i)).collect();
             points.push(points[0]);
             let _ = root.draw(&PathElement::new(points, GRID.stroke_width(1)));
-            let (x, y) = at(r, 0);
+        }
+        for ring in RINGS {
+            let r = RADIUS * ring / 100.0 - 6.0;
             let _ = root.draw(&Text::new(
                 format!("{ring:.0}"),
-                (x + 4, y - 7),
-                font(10.0, false, &MUTED, HPos::Left),
+                ((cx + r * vx).round() as i32, (cy + r * vy).round() as i32),
+                font(9.0, false, &MUTED, HPos::Center),
             ));
         }
         for i in 0..n {
@@ -418,18 +433,29 @@ pub fn svg(radar: &Radar) -> String {
         &format!("{second_stroke} stroke-dasharray=\"6 4\""),
     );
 
-    // Accessible name and description.
-    let mut desc = String::new();
-    for a in &radar.axes {
-        if !desc.is_empty() {
-            desc.push_str(ui.list_separator);
+    // plotters writes font sizes divided by 1.24 with float noise ("13.000000000000002").
+    let out = tidy_font_sizes(&out);
+
+    // Accessible name and description: every value of every series.
+    let series = |name: &str, values: &mut dyn Iterator<Item = Option<f64>>| {
+        let mut d = format!("{name}: ");
+        for (i, (a, v)) in radar.axes.iter().zip(values).enumerate() {
+            if i > 0 {
+                d.push_str(ui.list_separator);
+            }
+            d.push_str(a.label);
+            d.push(' ');
+            match v {
+                Some(s) => d.push_str(&fmt_score(s)),
+                None => d.push_str(ui.not_assessed),
+            }
         }
-        desc.push_str(a.label);
-        desc.push(' ');
-        match a.score {
-            Some(s) => desc.push_str(&fmt_score(s)),
-            None => desc.push_str(ui.not_assessed),
-        }
+        d
+    };
+    let mut desc = series(radar.name, &mut radar.axes.iter().map(|a| a.score));
+    if let Some(second) = &radar.second {
+        desc.push_str(". ");
+        desc.push_str(&series(second.name, &mut second.values.iter().copied()));
     }
     let head = "<svg role=\"img\" ";
     let a11y = format!(
@@ -449,6 +475,28 @@ pub fn svg(radar: &Radar) -> String {
         }
         _ => out,
     }
+}
+
+/// Rounds every `font-size="..."` attribute to two decimals.
+fn tidy_font_sizes(svg: &str) -> String {
+    const ATTR: &str = "font-size=\"";
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    while let Some(at) = rest.find(ATTR) {
+        let (head, tail) = rest.split_at(at + ATTR.len());
+        out.push_str(head);
+        let end = tail.find('"').unwrap_or(tail.len());
+        match tail[..end].parse::<f64>() {
+            Ok(v) => {
+                let s = format!("{v:.2}");
+                out.push_str(s.trim_end_matches('0').trim_end_matches('.'));
+            }
+            Err(_) => out.push_str(&tail[..end]),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// XML escaping for text we write ourselves.

@@ -112,7 +112,7 @@ fn the_chart_has_a_title_a_description_and_escapes_every_text() {
         .text()
         .unwrap();
     assert!(desc.contains("<script>alert(1)</script> 50.0"), "{desc}");
-    assert!(desc.contains("Tom & \"Jerry\" not assessed"), "{desc}");
+    assert!(desc.contains("Tom & \"Jerry\" Not assessed"), "{desc}");
     let texts: Vec<&str> = doc
         .descendants()
         .filter(|n| n.has_tag_name("text"))
