@@ -315,7 +315,8 @@ pub fn svg(radar: &Radar) -> String {
             let _ = root.draw(&PathElement::new(points, GRID.stroke_width(1)));
         }
         for ring in RINGS {
-            let r = RADIUS * ring / 100.0 - 6.0;
+            // On the ring's edge halfway between the axes (closer in than its corners).
+            let r = RADIUS * ring / 100.0 * (std::f64::consts::PI / n as f64).cos() - 6.0;
             let _ = root.draw(&Text::new(
                 format!("{ring:.0}"),
                 ((cx + r * vx).round() as i32, (cy + r * vy).round() as i32),
@@ -349,26 +350,29 @@ pub fn svg(radar: &Radar) -> String {
             }
         }
 
-        // The scores: a filled polygon, its outline and a dot per vertex.
+        // The scores: a filled polygon with one vertex per axis, its outline and a dot per
+        // vertex. A not-assessed domain's vertex is the centre, marked hollow, and its
+        // label says so.
         let points: Vec<(i32, i32)> = radar
             .axes
             .iter()
             .enumerate()
-            .filter_map(|(i, a)| a.score.map(|s| at(RADIUS * s.clamp(0.0, 100.0) / 100.0, i)))
+            .map(|(i, a)| at(RADIUS * a.score.unwrap_or(0.0).clamp(0.0, 100.0) / 100.0, i))
             .collect();
         if !points.is_empty() {
             let _ = root.draw(&Polygon::new(points.clone(), PRIMARY.mix(0.22).filled()));
             let mut outline = points.clone();
             outline.push(points[0]);
             let _ = root.draw(&PathElement::new(outline, PRIMARY.stroke_width(2)));
-            for p in &points {
-                let _ = root.draw(&Circle::new(*p, 4, PRIMARY.filled()));
-            }
-        }
-        // Not assessed: a hollow marker near the centre, on its axis.
-        for (i, a) in radar.axes.iter().enumerate() {
-            if a.score.is_none() {
-                let _ = root.draw(&Circle::new(at(10.0, i), 4, MUTED.stroke_width(2)));
+            for (p, a) in points.iter().zip(&radar.axes) {
+                let style = match a.score {
+                    Some(_) => PRIMARY.filled(),
+                    None => WHITE.filled(),
+                };
+                let _ = root.draw(&Circle::new(*p, 4, style));
+                if a.score.is_none() {
+                    let _ = root.draw(&Circle::new(*p, 4, MUTED.stroke_width(2)));
+                }
             }
         }
 

@@ -122,14 +122,14 @@ fn the_chart_has_a_title_a_description_and_escapes_every_text() {
 }
 
 #[test]
-fn a_not_assessed_domain_is_named_and_marked_hollow_near_the_centre() {
+fn a_not_assessed_domain_is_named_and_marked_hollow_at_the_centre() {
     let svg = radar(&NINE[..3], &[Some(80.0), None, Some(40.0)], None, Lang::Ja);
     let doc = roxmltree::Document::parse(&svg).unwrap();
     assert!(doc
         .descendants()
         .any(|n| n.has_tag_name("text") && n.text().is_some_and(|t| t.trim() == "未評価")));
     let (centre, _) = axes_of(&doc);
-    let hollow = doc
+    let hollow: Vec<f64> = doc
         .descendants()
         .filter(|n| n.has_tag_name("circle") && n.attribute("fill") == Some("none"))
         .map(|n| {
@@ -137,15 +137,16 @@ fn a_not_assessed_domain_is_named_and_marked_hollow_near_the_centre() {
             let y: f64 = n.attribute("cy").unwrap().parse().unwrap();
             ((x - centre.0).powi(2) + (y - centre.1).powi(2)).sqrt()
         })
-        .collect::<Vec<_>>();
-    assert_eq!(hollow.len(), 1);
-    assert!(hollow[0] < 15.0);
-    // Only the assessed domains make the polygon.
+        .collect();
+    assert_eq!(hollow, [0.0]);
+    // The polygon keeps one vertex per axis; the missing one sits at the centre.
     let polygon = doc
         .descendants()
         .find(|n| n.has_tag_name("polygon"))
         .unwrap();
-    assert_eq!(points(polygon.attribute("points").unwrap()).len(), 2);
+    let vertices = points(polygon.attribute("points").unwrap());
+    assert_eq!(vertices.len(), 3);
+    assert_eq!(vertices[1], centre);
 }
 
 #[test]
