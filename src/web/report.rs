@@ -255,13 +255,91 @@ fn respond(
     res.content_type(content_type).body(bytes)
 }
 
-macro_rules! loaded {
-    ($state:expr, $lang:expr, $token:expr) => {
-        match load(&$state, $lang.lang, &$token)? {
-            Ok(l) => l,
-            Err(draft) => return Ok(draft),
+/// The representations of a report.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Page,
+    Download,
+    Svg,
+    DomainsCsv,
+    ActionsCsv,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Page => "page",
+            Kind::Download => "download",
+            Kind::Svg => "svg",
+            Kind::DomainsCsv => "csv",
+            Kind::ActionsCsv => "actions",
         }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Kind::Page | Kind::Download => "text/html; charset=utf-8",
+            Kind::Svg => "image/svg+xml",
+            Kind::DomainsCsv | Kind::ActionsCsv => "text/csv; charset=utf-8",
+        }
+    }
+
+    /// The file name of a representation sent as an attachment.
+    fn attachment(self, l: &Loaded, lang: Lang) -> Option<String> {
+        let id = l.record.id;
+        match self {
+            Kind::Page | Kind::Svg => None,
+            Kind::Download => Some(format!("shindan-report-{id}-{}.html", lang.code())),
+            Kind::DomainsCsv => Some(format!("shindan-scores-{id}.csv")),
+            Kind::ActionsCsv => Some(format!("shindan-actions-{id}.csv")),
+        }
+    }
+
+    fn render(self, store: &Store, l: &Loaded, lang: Lang) -> String {
+        l.with_analysis(store, |analysis| match self {
+            Kind::Page | Kind::Download => {
+                let radar = report::radar_svg(analysis, lang);
+                let path = l.path();
+                report::page::render(&ReportPage {
+                    lang,
+                    analysis,
+                    record: &l.record,
+                    radar: &radar,
+                    path: &path,
+                    self_contained: matches!(self, Kind::Download),
+                })
+                .into_string()
+            }
+            Kind::Svg => report::radar_svg(analysis, lang),
+            Kind::DomainsCsv => report::csv::domains(analysis, lang),
+            Kind::ActionsCsv => report::csv::actions(analysis, lang),
+        })
+    }
+}
+
+/// Serves one representation of a report: 409 for a draft, 304 when the client holds
+/// it, else from the cache or freshly rendered.
+fn serve(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: &PageLang,
+    token: &str,
+    kind: Kind,
+) -> Result<HttpResponse, PageError> {
+    let l = match load(state, lang.lang, token)? {
+        Ok(l) => l,
+        Err(draft) => return Ok(draft),
     };
+    let etag = l.etag(lang.lang, kind.name());
+    Ok(respond(
+        &state.renders,
+        req,
+        lang,
+        etag,
+        kind.content_type(),
+        kind.attachment(&l, lang.lang),
+        || kind.render(&state.store, &l, lang.lang),
+    ))
 }
 
 async fn report_page(
@@ -270,17 +348,7 @@ async fn report_page(
     lang: PageLang,
     token: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let l = loaded!(state, lang, token);
-    let etag = l.etag(lang.lang, "page");
-    Ok(respond(
-        &state.renders,
-        &req,
-        &lang,
-        etag,
-        "text/html; charset=utf-8",
-        None,
-        || render(&state.store, &l, lang.lang, false),
-    ))
+    serve(&state, &req, &lang, &token, Kind::Page)
 }
 
 async fn download(
@@ -289,34 +357,7 @@ async fn download(
     lang: PageLang,
     token: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let l = loaded!(state, lang, token);
-    let etag = l.etag(lang.lang, "download");
-    let name = format!("shindan-report-{}-{}.html", l.record.id, lang.lang.code());
-    Ok(respond(
-        &state.renders,
-        &req,
-        &lang,
-        etag,
-        "text/html; charset=utf-8",
-        Some(name),
-        || render(&state.store, &l, lang.lang, true),
-    ))
-}
-
-fn render(store: &Store, l: &Loaded, lang: Lang, self_contained: bool) -> String {
-    l.with_analysis(store, |analysis| {
-        let radar = report::radar_svg(analysis, lang);
-        let path = l.path();
-        report::page::render(&ReportPage {
-            lang,
-            analysis,
-            record: &l.record,
-            radar: &radar,
-            path: &path,
-            self_contained,
-        })
-        .into_string()
-    })
+    serve(&state, &req, &lang, &token, Kind::Download)
 }
 
 async fn radar_svg(
@@ -325,17 +366,7 @@ async fn radar_svg(
     lang: PageLang,
     token: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let l = loaded!(state, lang, token);
-    let etag = l.etag(lang.lang, "svg");
-    Ok(respond(
-        &state.renders,
-        &req,
-        &lang,
-        etag,
-        "image/svg+xml",
-        None,
-        || l.with_analysis(&state.store, |a| report::radar_svg(a, lang.lang)),
-    ))
+    serve(&state, &req, &lang, &token, Kind::Svg)
 }
 
 async fn domains_csv(
@@ -344,18 +375,7 @@ async fn domains_csv(
     lang: PageLang,
     token: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let l = loaded!(state, lang, token);
-    let etag = l.etag(lang.lang, "csv");
-    let name = format!("shindan-scores-{}.csv", l.record.id);
-    Ok(respond(
-        &state.renders,
-        &req,
-        &lang,
-        etag,
-        "text/csv; charset=utf-8",
-        Some(name),
-        || l.with_analysis(&state.store, |a| report::csv::domains(a, lang.lang)),
-    ))
+    serve(&state, &req, &lang, &token, Kind::DomainsCsv)
 }
 
 async fn actions_csv(
@@ -364,16 +384,5 @@ async fn actions_csv(
     lang: PageLang,
     token: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let l = loaded!(state, lang, token);
-    let etag = l.etag(lang.lang, "actions");
-    let name = format!("shindan-actions-{}.csv", l.record.id);
-    Ok(respond(
-        &state.renders,
-        &req,
-        &lang,
-        etag,
-        "text/csv; charset=utf-8",
-        Some(name),
-        || l.with_analysis(&state.store, |a| report::csv::actions(a, lang.lang)),
-    ))
+    serve(&state, &req, &lang, &token, Kind::ActionsCsv)
 }
