@@ -5,6 +5,7 @@
 //! [`startup::Application`] wires them together; `main.rs` and the tests both use it.
 
 pub mod assessment;
+pub mod assets;
 pub mod config;
 pub mod i18n;
 pub mod questionnaire;

@@ -78,9 +78,9 @@ pub fn render(p: &ReportPage) -> Markup {
                 meta name="robots" content="noindex";
                 title { (title) }
                 @if p.self_contained {
-                    style { (PreEscaped(crate::web::assets::STYLE_CSS)) }
+                    style { (PreEscaped(crate::assets::STYLE_CSS)) }
                 } @else {
-                    link rel="stylesheet" href=(crate::web::assets::style_href());
+                    link rel="stylesheet" href=(crate::assets::style_href());
                 }
             }
             body.report {

@@ -271,7 +271,7 @@ fn alert_for(lang: Lang, q: &Questionnaire, e: &AssessmentError) -> Alert {
         AssessmentError::Answer(a) => ui
             .invalid_answer
             .replace("{question}", &question_label(a.question())),
-        _ => pages::error::describe(lang, code).1.to_string(),
+        _ => super::error::describe(lang, code).1.to_string(),
     };
     Alert {
         message,

@@ -1,22 +1,9 @@
-//! Static assets, compiled into the binary so that one file deploys.
+//! The route that serves the static assets of `crate::assets`.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-/// The stylesheet of every page (screen and print).
-pub const STYLE_CSS: &str = include_str!("../../assets/style.css");
-
-/// The stylesheet's address, versioned by its content so that a browser never keeps an
-/// old copy after an upgrade.
-pub fn style_href() -> &'static str {
-    static HREF: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(STYLE_CSS.as_bytes());
-        let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-        format!("/assets/style.css?v={hex}")
-    });
-    &HREF
-}
+use crate::assets;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/assets/style.css", web::get().to(style));
@@ -26,5 +13,5 @@ async fn style() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .body(STYLE_CSS)
+        .body(assets::STYLE_CSS)
 }

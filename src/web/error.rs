@@ -209,6 +209,25 @@ impl From<AssessmentError> for ApiError {
     }
 }
 
+/// The title and explanation of an error, in the reader's language.
+pub fn describe(lang: Lang, code: ErrorCode) -> (&'static str, &'static str) {
+    let ui = lang.ui();
+    match code {
+        ErrorCode::NotFound | ErrorCode::Unauthorized => {
+            (ui.err_not_found_title, ui.err_not_found_body)
+        }
+        ErrorCode::CrossOrigin => (ui.err_cross_origin_title, ui.err_cross_origin_body),
+        ErrorCode::UnknownQuestionnaire | ErrorCode::QuestionnaireUnavailable => {
+            (ui.err_questionnaire_title, ui.err_questionnaire_body)
+        }
+        ErrorCode::AlreadySubmitted => (ui.err_submitted_title, ui.err_submitted_body),
+        ErrorCode::NotSubmitted => (ui.err_not_submitted_title, ui.err_not_submitted_body),
+        ErrorCode::PayloadTooLarge => (ui.err_too_large_title, ui.err_too_large_body),
+        ErrorCode::Internal => (ui.err_internal_title, ui.err_internal_body),
+        _ => (ui.err_bad_request_title, ui.err_bad_request_body),
+    }
+}
+
 /// A refusal on an HTML page, shown in the reader's language.
 #[derive(Debug)]
 pub struct PageError {
@@ -244,7 +263,10 @@ impl ResponseError for PageError {
         HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(pages::error::page(self.lang, self.code).into_string())
+            .body({
+                let (title, body) = describe(self.lang, self.code);
+                pages::error::page(self.lang, title, body).into_string()
+            })
     }
 }
 

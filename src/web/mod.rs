@@ -4,7 +4,7 @@
 
 mod api;
 mod applicant;
-pub mod assets;
+mod assets;
 mod error;
 mod form;
 mod lang;

@@ -14,7 +14,7 @@ pub fn page(lang: Lang, title: &str, switch_href: &str, body: Markup) -> Markup 
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " | " (ui.brand) }
-                link rel="stylesheet" href=(crate::web::assets::style_href());
+                link rel="stylesheet" href=(crate::assets::style_href());
             }
             body {
                 header.site {

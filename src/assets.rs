@@ -1,0 +1,17 @@
+//! Static assets (the stylesheet), compiled into the binary so that one file deploys.
+//! Shared by the pages of `web` and the self-contained report file of `report`.
+
+/// The stylesheet of every page (screen and print).
+pub const STYLE_CSS: &str = include_str!("../assets/style.css");
+
+/// The stylesheet's address, versioned by its content so that a browser never keeps an
+/// old copy after an upgrade.
+pub fn style_href() -> &'static str {
+    static HREF: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(STYLE_CSS.as_bytes());
+        let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        format!("/assets/style.css?v={hex}")
+    });
+    &HREF
+}
