@@ -1,5 +1,7 @@
-//! Backup and restore: every record as one JSON line, after a header line that names the
-//! format. The file is plain text, readable by any tool and by later versions of shindan.
+//! Backup and restore: a header line that names the format, then every archived
+//! questionnaire file (`{"archived_questionnaire": {"hash", "source"}}`, so that restored
+//! reports keep the questionnaire they were scored with), then every record, one JSON
+//! line each. The file is plain text, readable by any tool and by later versions.
 
 use std::io::{BufRead, Write};
 
@@ -17,18 +19,42 @@ struct Header {
     format: String,
     version: u32,
     records: usize,
+    /// Archived questionnaire files (absent in backups of earlier versions).
+    #[serde(default)]
+    questionnaires: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArchiveLine {
+    archived_questionnaire: Archived,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Archived {
+    hash: String,
+    source: String,
 }
 
 impl Store {
     /// Writes every record to `out`; returns how many.
     pub fn export(&self, out: &mut impl Write) -> Result<usize, StoreError> {
         let records = self.records().collect::<Result<Vec<_>, _>>()?;
+        let archived = self.archived_questionnaires()?;
         let header = Header {
             format: BACKUP_FORMAT.into(),
             version: BACKUP_VERSION,
             records: records.len(),
+            questionnaires: archived.len(),
         };
         out.write_all(&json_line(&header)?)?;
+        for (hash, source) in archived {
+            let line = ArchiveLine {
+                archived_questionnaire: Archived { hash, source },
+            };
+            out.write_all(&json_line(&line)?)?;
+        }
         for r in &records {
             out.write_all(&json_line(r)?)?;
         }
@@ -53,10 +79,15 @@ impl Store {
             return Err(bad(1, "not a shindan backup (version 1)".into()));
         }
         let mut records: Vec<AssessmentRecord> = Vec::new();
+        let mut archived: Vec<Archived> = Vec::new();
         let mut ids = std::collections::HashSet::new();
         for (i, line) in lines {
             let line = line.map_err(|e| bad(i + 1, e.to_string()))?;
             if line.trim().is_empty() {
+                continue;
+            }
+            if let Ok(a) = serde_json::from_str::<ArchiveLine>(&line) {
+                archived.push(a.archived_questionnaire);
                 continue;
             }
             let r: AssessmentRecord =
@@ -67,6 +98,16 @@ impl Store {
                 return Err(bad(i + 1, format!("assessment {} appears twice", r.id)));
             }
             records.push(r);
+        }
+        if archived.len() != header.questionnaires {
+            return Err(bad(
+                1,
+                format!(
+                    "the header announces {} questionnaires but the file holds {}",
+                    header.questionnaires,
+                    archived.len()
+                ),
+            ));
         }
         if records.len() != header.records {
             return Err(bad(
@@ -79,6 +120,9 @@ impl Store {
             ));
         }
         let mut stats: std::collections::BTreeMap<Vec<u8>, super::PeerStats> = Default::default();
+        for a in &archived {
+            self.archive_questionnaire(&a.hash, &a.source)?;
+        }
         for r in &records {
             self.insert(r)?;
             if let (super::Status::Submitted, Some(scores)) = (r.status, &r.scores) {

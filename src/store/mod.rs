@@ -251,6 +251,20 @@ impl Store {
         Ok(())
     }
 
+    /// Every archived questionnaire text with its hash, in hash order.
+    pub fn archived_questionnaires(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.tree
+            .scan_prefix([ARCHIVE])
+            .map(|item| {
+                let (k, v) = item?;
+                Ok((
+                    String::from_utf8_lossy(&k[1..]).into_owned(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                ))
+            })
+            .collect()
+    }
+
     /// The text of an archived questionnaire by content hash.
     pub fn archived_questionnaire(&self, hash: &str) -> Result<Option<String>, StoreError> {
         Ok(self

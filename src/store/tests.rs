@@ -115,6 +115,9 @@ fn export_then_import_restores_records_and_indexes() {
     for (r, _, _) in &made {
         store.insert(r).unwrap();
     }
+    store
+        .archive_questionnaire("sha256:00", "id = \"q\"\n")
+        .unwrap();
     let mut file = Vec::new();
     assert_eq!(store.export(&mut file).unwrap(), 5);
 
@@ -132,6 +135,13 @@ fn export_then_import_restores_records_and_indexes() {
             Some(r)
         );
     }
+    assert_eq!(
+        restored
+            .archived_questionnaire("sha256:00")
+            .unwrap()
+            .as_deref(),
+        Some("id = \"q\"\n")
+    );
     assert!(matches!(
         restored.import(file.as_slice()),
         Err(StoreError::NotEmpty)

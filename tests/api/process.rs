@@ -134,10 +134,13 @@ async fn backup_then_restore_round_trips_every_record() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines_starting = |p: &str| text.lines().filter(|l| l.starts_with(p)).count();
+    assert_eq!(lines_starting("{\"schema\""), 4, "4 records");
     assert_eq!(
-        std::fs::read_to_string(&file).unwrap().lines().count(),
-        5,
-        "header and 4 records"
+        lines_starting("{\"archived_questionnaire\""),
+        2,
+        "the 2 questionnaire files"
     );
 
     let restored = tempfile::tempdir().unwrap();
