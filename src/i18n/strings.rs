@@ -148,10 +148,12 @@ pub struct Ui {
     pub rank_among_segment: &'static str,
     pub policy_start_past: &'static str,
     pub projection_same_grade: &'static str,
+    pub separator: &'static str,
     pub landing_points: &'static [&'static str],
 }
 
 pub(super) static JA: Ui = Ui {
+    separator: "・",
     projection_same_grade: "優先領域の改善({k}件)をすべて実施すると、総合スコアは{from}から{to}に上がる見込みです(評価は{g1}のまま)。",
     policy_start_past: "保険始期日(予定)の{date}が回答日より前になっています。日付をご確認ください。",
     rank_among_segment: "総合スコアは、{segment}の{n}件の中で{rank}です。",
@@ -300,6 +302,7 @@ pub(super) static JA: Ui = Ui {
 };
 
 pub(super) static EN: Ui = Ui {
+    separator: " · ",
     projection_same_grade: "Carrying out the {k} improvements in the priority domains would take the overall score from {from} to {to} (the grade stays {g1}).",
     policy_start_past: "The desired policy start, {date}, is before the submission date: please check it.",
     rank_among_segment: "Your overall score is in the {rank} of {n} assessments of {segment} companies.",

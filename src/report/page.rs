@@ -96,7 +96,7 @@ pub fn render(p: &ReportPage) -> Markup {
                 }
                 main {
                     header.report-head {
-                        p.questionnaire-title { (q.title.get(lang)) " · " (ui.version) " " (q.version) }
+                        p.questionnaire-title { (q.title.get(lang)) (ui.separator) (ui.version) " " (q.version) }
                         h1 { (ui.report_title) }
                         dl.meta {
                             @if !company.is_empty() { dt { (ui.company) } dd.company { (company) } }

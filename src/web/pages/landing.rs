@@ -27,9 +27,9 @@ pub fn page(lang: Lang, questionnaires: &[std::sync::Arc<Questionnaire>]) -> Mar
                     @if let Some(d) = &q.description { p { (d.get(lang)) } }
                     p.meta {
                         (ui.domains_count.replace("{n}", &q.domains.len().to_string()))
-                        " · "
+                        (ui.separator)
                         (ui.questions_count.replace("{n}", &q.questions.len().to_string()))
-                        " · "
+                        (ui.separator)
                         (ui.version) " " (q.version)
                     }
                     form method="post" action="/start" {

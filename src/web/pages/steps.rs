@@ -106,7 +106,7 @@ impl Flow<'_> {
             nav.steps aria-label=(ui.progress) {
                 p.step-count {
                     (ui.step_of.replace("{n}", &number.to_string()).replace("{total}", &total.to_string()))
-                    " · "
+                    (ui.separator)
                     (ui.answered_of.replace("{n}", &answered.to_string()).replace("{total}", &self.q.questions.len().to_string()))
                 }
                 progress max=(total) value=(number) { (number) "/" (total) }
