@@ -11,6 +11,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
@@ -56,11 +57,15 @@ pub(super) struct Flusher {
     jobs: mpsc::Sender<Job>,
     db: sled::Db,
     db_file: std::sync::Arc<File>,
+    syncs: std::sync::Arc<AtomicU64>,
 }
 
-fn flush(db: &sled::Db, db_file: &File) -> Result<(), String> {
+/// sled's flush, then `fdatasync` of its database file; counts the syncs that succeeded.
+fn flush(db: &sled::Db, db_file: &File, syncs: &AtomicU64) -> Result<(), String> {
     db.flush().map_err(|e| e.to_string())?;
-    db_file.sync_data().map_err(|e| e.to_string())
+    db_file.sync_data().map_err(|e| e.to_string())?;
+    syncs.fetch_add(1, Ordering::Release);
+    Ok(())
 }
 
 /// Commits a group of submissions in one transaction; one outcome per submission.
@@ -143,7 +148,8 @@ impl Flusher {
     pub(super) fn start(db: sled::Db, tree: sled::Tree, db_file: File) -> std::io::Result<Flusher> {
         let (jobs, rx) = mpsc::channel::<Job>();
         let db_file = std::sync::Arc::new(db_file);
-        let (thread_db, thread_file) = (db.clone(), db_file.clone());
+        let syncs = std::sync::Arc::new(AtomicU64::new(0));
+        let (thread_db, thread_file, thread_syncs) = (db.clone(), db_file.clone(), syncs.clone());
         thread::Builder::new()
             .name("shindan-flusher".into())
             .spawn(move || {
@@ -178,7 +184,7 @@ impl Flusher {
                     };
                     let flushed = match &failed {
                         Some(e) => Err(e.clone()),
-                        None => flush(&thread_db, &thread_file),
+                        None => flush(&thread_db, &thread_file, &thread_syncs),
                     };
                     if let (Err(e), None) = (&flushed, &failed) {
                         tracing::error!(error = %e, "flush failed; refusing writes until restart");
@@ -202,7 +208,12 @@ impl Flusher {
                     }
                 }
             })?;
-        Ok(Flusher { jobs, db, db_file })
+        Ok(Flusher {
+            jobs,
+            db,
+            db_file,
+            syncs,
+        })
     }
 
     fn stopped() -> StoreError {
@@ -232,6 +243,10 @@ impl Flusher {
     }
 
     pub(super) fn flush_now(&self) -> Result<(), StoreError> {
-        flush(&self.db, &self.db_file).map_err(StoreError::Storage)
+        flush(&self.db, &self.db_file, &self.syncs).map_err(StoreError::Storage)
+    }
+
+    pub(super) fn syncs(&self) -> u64 {
+        self.syncs.load(Ordering::Acquire)
     }
 }

@@ -315,6 +315,12 @@ impl Store {
         self.flusher.wait().await
     }
 
+    /// How many `fdatasync`s of the database file have completed (for tests and monitoring:
+    /// an acknowledged write always comes after one more).
+    pub fn syncs(&self) -> u64 {
+        self.flusher.syncs()
+    }
+
     /// Flushes synchronously (shutdown, command-line tools).
     pub fn flush_now(&self) -> Result<(), StoreError> {
         self.flusher.flush_now()

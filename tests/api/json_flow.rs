@@ -262,3 +262,36 @@ async fn peer_statistics_count_every_concurrent_submission_once() {
     let expected = (20.0 * 40.0) / 30.0;
     assert!((stats.averages()[0].unwrap() - expected).abs() < 1e-9);
 }
+
+#[tokio::test]
+async fn every_acknowledged_write_waits_for_an_fdatasync() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let full = json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "a"}});
+    let before = app.store.syncs();
+    let created: Value = app.create_assessment(&full).await.json().await.unwrap();
+    let after_create = app.store.syncs();
+    assert!(
+        after_create > before,
+        "the draft's 201 came after an fdatasync"
+    );
+    let (id, edit) = (
+        created["id"].as_str().unwrap(),
+        created["edit_token"].as_str().unwrap(),
+    );
+    assert_eq!(
+        app.patch_assessment(id, edit, &json!({"answers": {"q1": "no"}}))
+            .await
+            .status(),
+        200
+    );
+    let after_patch = app.store.syncs();
+    assert!(
+        after_patch > after_create,
+        "the PATCH's 200 came after an fdatasync"
+    );
+    assert_eq!(app.submit(id, edit).await.status(), 200);
+    assert!(
+        app.store.syncs() > after_patch,
+        "the submission's 200 came after an fdatasync"
+    );
+}
