@@ -43,6 +43,8 @@ pub(super) enum Outcome {
     Done(Box<AssessmentRecord>),
     NotFound,
     Refused(Refusal),
+    /// The stored record could not be read.
+    Failed(String),
 }
 
 type FlushReply = oneshot::Sender<Result<(), String>>;
@@ -89,8 +91,15 @@ fn commit_group(tree: &sled::Tree, commits: Vec<Commit>) -> Result<Vec<Outcome>,
                         outcomes.push(Outcome::NotFound);
                         continue;
                     };
-                    let mut record = AssessmentRecord::decode(&old)
-                        .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
+                    // A record that cannot be read fails its own submission, not the group.
+                    let mut record = match AssessmentRecord::decode(&old) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            tracing::error!(error = %e, "unreadable record at submission");
+                            outcomes.push(Outcome::Failed(e.to_string()));
+                            continue;
+                        }
+                    };
                     let was_submitted = record.status == Status::Submitted;
                     if let Err(refusal) = change(&mut record) {
                         outcomes.push(Outcome::Refused(refusal));

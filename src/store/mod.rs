@@ -206,6 +206,7 @@ impl Store {
         };
         match self.flusher.commit(commit).await? {
             Outcome::Done(_) => Ok(()),
+            Outcome::Failed(e) => Err(StoreError::Corrupt(e)),
             Outcome::NotFound | Outcome::Refused(_) => {
                 Err(StoreError::Storage("an insert cannot be refused".into()))
             }
@@ -235,6 +236,7 @@ impl Store {
         match self.flusher.commit(commit).await? {
             Outcome::Done(record) => Ok(*record),
             Outcome::NotFound => Err(UpdateError::NotFound),
+            Outcome::Failed(e) => Err(StoreError::Corrupt(e).into()),
             Outcome::Refused(refusal) => match refusal.downcast::<E>() {
                 Ok(e) => Err(UpdateError::Refused(*e)),
                 Err(_) => Err(StoreError::Storage("unexpected refusal type".into()).into()),

@@ -165,3 +165,27 @@ fn a_damaged_backup_changes_nothing() {
     }
     assert_eq!(restored.count(), 0);
 }
+
+#[tokio::test]
+async fn an_unreadable_record_fails_its_own_submission_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (broken, _, _) = record(0);
+    let (fine, _, _) = record(1);
+    store.insert(&broken).unwrap();
+    store.insert(&fine).unwrap();
+    store
+        .tree
+        .insert(key(RECORD, &record_key(&broken)), b"not json".as_slice())
+        .unwrap();
+    let submit = |r: &mut AssessmentRecord| {
+        r.status = Status::Submitted;
+        Ok::<(), ()>(())
+    };
+    let (a, b) = tokio::join!(
+        store.submit(broken.id, submit),
+        store.submit(fine.id, submit)
+    );
+    assert!(matches!(a, Err(UpdateError::Store(StoreError::Corrupt(_)))));
+    assert_eq!(b.unwrap().status, Status::Submitted);
+}
