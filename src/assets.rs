@@ -10,8 +10,7 @@ pub fn style_href() -> &'static str {
     static HREF: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         use sha2::{Digest, Sha256};
         let digest = Sha256::digest(STYLE_CSS.as_bytes());
-        let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-        format!("/assets/style.css?v={hex}")
+        format!("/assets/style.css?v={}", hex::encode(&digest[..6]))
     });
     &HREF
 }

@@ -33,19 +33,13 @@ impl TokenDigest {
 
     /// Hex form, for storage in records.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.0)
     }
 
     /// Parses the hex form.
     pub fn from_hex(s: &str) -> Option<TokenDigest> {
-        if s.len() != 64 {
-            return None;
-        }
         let mut out = [0u8; 32];
-        for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
-            let hex = std::str::from_utf8(chunk).ok()?;
-            out[i] = u8::from_str_radix(hex, 16).ok()?;
-        }
+        hex::decode_to_slice(s, &mut out).ok()?;
         Some(TokenDigest(out))
     }
 }

@@ -719,14 +719,7 @@ pub fn parse_file(file: &Path, source: &str) -> Result<Questionnaire, Vec<Proble
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
-    let hash =
-        Sha256::digest(source.as_bytes())
-            .iter()
-            .fold(String::from("sha256:"), |mut s, b| {
-                use std::fmt::Write;
-                let _ = write!(s, "{b:02x}");
-                s
-            });
+    let hash = format!("sha256:{}", hex::encode(Sha256::digest(source.as_bytes())));
     Ok(Questionnaire {
         id,
         version: raw.version.into_inner(),

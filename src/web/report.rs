@@ -127,8 +127,7 @@ impl Loaded {
             h.update(p.id.as_bytes());
         }
         let digest = h.finalize();
-        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-        format!("\"{hex}\"")
+        format!("\"{}\"", hex::encode(&digest[..12]))
     }
 
     /// Runs `f` on the report's analysis, loading the peer statistics it compares with.
