@@ -2,7 +2,7 @@
 
 use super::analysis::Analysis;
 use crate::i18n::Lang;
-use crate::scoring::round1;
+use crate::scoring::format1;
 
 /// The byte order mark Excel needs to read UTF-8.
 pub const BOM: &str = "\u{feff}";
@@ -24,10 +24,6 @@ pub fn text(s: &str) -> String {
     }
 }
 
-fn fmt(s: Option<f64>) -> String {
-    s.map(|v| format!("{:.1}", round1(v))).unwrap_or_default()
-}
-
 /// One row per domain: id, label, score (empty when not assessed), answered, not applicable.
 pub fn domains(a: &Analysis, lang: Lang) -> String {
     let ui = lang.ui();
@@ -43,7 +39,7 @@ pub fn domains(a: &Analysis, lang: Lang) -> String {
         let _ = w.write_record([
             text(&d.id),
             text(d.label.get(lang)),
-            fmt(s.score),
+            s.score.map(format1).unwrap_or_default(),
             s.answered.to_string(),
             s.not_applicable.to_string(),
         ]);
@@ -69,7 +65,7 @@ pub fn actions(a: &Analysis, lang: Lang) -> String {
             text(q.text.get(lang)),
             text(q.options[action.given].label.get(lang)),
             text(q.recommendation.as_ref().map(|r| r.get(lang)).unwrap_or("")),
-            format!("{:.1}", round1(action.overall_gain)),
+            format1(action.overall_gain),
         ]);
     }
     finish(w)

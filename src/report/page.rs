@@ -8,7 +8,7 @@ use super::analysis::{Analysis, Comparison, Level};
 use super::comparison_name;
 use crate::i18n::Lang;
 use crate::questionnaire::{Coverage, FindingKind, Grades};
-use crate::scoring::round1;
+use crate::scoring::{format1, round1};
 use crate::store::AssessmentRecord;
 
 /// What the page needs besides the analysis.
@@ -28,9 +28,9 @@ pub struct ReportPage<'a> {
 /// every one is on screen and in the improvement plan CSV.
 pub const PRINTED_ACTIONS: usize = 2;
 
-fn score(s: Option<f64>) -> String {
-    s.map(|v| format!("{:.1}", round1(v)))
-        .unwrap_or_else(|| "—".into())
+/// A score for display: one decimal, or a dash when not assessed.
+pub fn score(s: Option<f64>) -> String {
+    s.map(format1).unwrap_or_else(|| "—".into())
 }
 
 fn signed(d: f64) -> String {
@@ -189,7 +189,7 @@ pub fn render(p: &ReportPage) -> Markup {
                                             p.question { (action.question.text.get(lang)) }
                                             p.given { (ui.current_answer) ": " (action.question.options[action.given].label.get(lang)) }
                                             @if let Some(r) = &action.question.recommendation { p.recommendation { (r.get(lang)) } }
-                                            p.gain { (ui.gain.replace("{n}", &format!("{:.1}", round1(action.overall_gain)))) }
+                                            p.gain { (ui.gain.replace("{n}", &format1(action.overall_gain))) }
                                         }
                                     }
                                 }

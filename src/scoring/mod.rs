@@ -34,6 +34,11 @@ pub fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+/// A score as users read it: rounded to one decimal, always written with one.
+pub fn format1(x: f64) -> String {
+    format!("{:.1}", round1(x))
+}
+
 /// Scores answers against their questionnaire.
 pub fn score(q: &Questionnaire, answers: &Answers) -> Scores {
     let n = q.domains.len();

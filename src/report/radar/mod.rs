@@ -199,10 +199,6 @@ fn unit(i: usize, n: usize) -> (f64, f64) {
     (angle.sin(), -angle.cos())
 }
 
-fn fmt_score(s: f64) -> String {
-    format!("{:.1}", crate::scoring::round1(s))
-}
-
 /// Lays the labels out so that none overlaps another or the rings.
 fn layout(radar: &Radar) -> Vec<Label> {
     let ui = radar.lang.ui();
@@ -218,7 +214,7 @@ fn layout(radar: &Radar) -> Vec<Label> {
                 .map(|l| (l, false))
                 .collect();
             lines.push(match axis.score {
-                Some(s) => (fmt_score(s), true),
+                Some(s) => (crate::scoring::format1(s), true),
                 None => (ui.not_assessed.to_string(), true),
             });
             let width = lines
@@ -450,7 +446,7 @@ pub fn svg(radar: &Radar) -> String {
             d.push_str(a.label);
             d.push(' ');
             match v {
-                Some(s) => d.push_str(&fmt_score(s)),
+                Some(s) => d.push_str(&crate::scoring::format1(s)),
                 None => d.push_str(ui.not_assessed),
             }
         }

@@ -8,7 +8,7 @@ use maud::{html, Markup};
 use super::layout;
 use crate::i18n::Lang;
 use crate::questionnaire::{FieldKind, Questionnaire, NA};
-use crate::scoring::round1;
+use crate::report::page::score as fmt_score;
 use crate::store::AssessmentRecord;
 
 /// Where a page of the flow is.
@@ -418,12 +418,6 @@ pub fn done(flow: &Flow) -> Markup {
             p.note { (ui.report_link_note) }
         },
     )
-}
-
-/// A score for display: one decimal, or a dash when not assessed.
-pub fn fmt_score(s: Option<f64>) -> String {
-    s.map(|v| format!("{:.1}", round1(v)))
-        .unwrap_or_else(|| "—".into())
 }
 
 /// The table of domain scores.
