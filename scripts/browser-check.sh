@@ -30,10 +30,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 START_SECONDS=$SECONDS
 
-# Never send the local traffic through a proxy.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
-
 OUT_DIR="${OUT_DIR:-target/browser-check}"
 CHROMIUM_TIMEOUT=90
 MIN_BYTES=5120
@@ -75,56 +71,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # --- the server ------------------------------------------------------------------------------
-log "building the release binary"
-cargo build --release --bin shindan >&2
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/shindan-browser.XXXXXX")"
-SERVER_PID=""
-cleanup() {
-    local status=$?
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkdir "$WORK/data" "$WORK/questionnaires"
+# shellcheck source=scripts/lib/server.sh
+. scripts/lib/server.sh
+mkdir "$WORK/questionnaires"
 cp questionnaires/*.toml tests/fixtures/small/fixture-1.toml tests/fixtures/wide/wide-16.toml \
     "$WORK/questionnaires/"
-
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-BASE="http://127.0.0.1:$PORT"
-SHINDAN_LOG=warn target/release/shindan serve \
-    --bind "127.0.0.1:$PORT" \
-    --data-dir "$WORK/data" \
-    --questionnaires "$WORK/questionnaires" \
-    >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-
-ready=""
-for _ in $(seq 1 300); do
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    if [ "$(curl -fsS --max-time 1 "$BASE/healthz" 2>/dev/null || true)" = ok ]; then
-        ready=1
-        break
-    fi
-    sleep 0.1
-done
-if [ -z "$ready" ]; then
-    log "the server did not answer $BASE/healthz within 30 s; its log:"
-    cat "$WORK/server.log" >&2
-    exit 1
-fi
-log "server pid $SERVER_PID on $BASE"
+start_server "$WORK/questionnaires" 30
 
 # --- assessments -----------------------------------------------------------------------------
 COMPANY='株式会社テスト商事<script>alert(1)</script> & "quotes"'

@@ -24,10 +24,6 @@ case "$CONNECTIONS" in '' | *[!0-9]*) echo "CONNECTIONS must be a number" >&2; e
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Never send the local traffic through a proxy.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
-
 log() { echo "load-submit: $*" >&2; }
 
 # --- the load tool -----------------------------------------------------------------------
@@ -56,56 +52,9 @@ if grep -q -- '--wait-ongoing-requests-after-deadline' <<<"$OHA_HELP"; then
 fi
 
 # --- the server --------------------------------------------------------------------------
-log "building the release binary"
-cargo build --release --quiet --bin shindan
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/shindan-load.XXXXXX")"
-SERVER_PID=""
-cleanup() {
-    local status=$?
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        # Graceful stop first; then no mercy.
-        for _ in $(seq 1 50); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-BASE="http://127.0.0.1:$PORT"
-mkdir "$WORK/data"
-SHINDAN_LOG="${SHINDAN_LOG:-warn}" target/release/shindan serve \
-    --bind "127.0.0.1:$PORT" \
-    --data-dir "$WORK/data" \
-    --questionnaires questionnaires \
-    >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-
-ready=""
-for _ in $(seq 1 100); do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        break
-    fi
-    if [ "$(curl -fsS --max-time 1 "$BASE/healthz" 2>/dev/null || true)" = ok ]; then
-        ready=1
-        break
-    fi
-    sleep 0.1
-done
-if [ -z "$ready" ]; then
-    log "the server did not answer /healthz within 10 s; its log:"
-    cat "$WORK/server.log" >&2
-    exit 1
-fi
-log "server pid $SERVER_PID on $BASE"
+# shellcheck source=scripts/lib/server.sh
+. scripts/lib/server.sh
+start_server questionnaires
 
 # --- the request body, from the served questionnaire -------------------------------------
 curl -fsS --max-time 5 "$BASE/api/v1/questionnaires/it-liability" >"$WORK/questionnaire.json"
