@@ -239,18 +239,10 @@ async fn submitting_with_something_missing_is_422_naming_the_first_missing_item(
 async fn a_missing_or_wrong_edit_token_is_401_and_changes_nothing() {
     let app = spawn_app_with(&small_questionnaires()).await;
     let created: Value = app
-        .create_assessment(&json!({"questionnaire": "fixture", "answers": {"q1": "yes"}}))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .created(&json!({"questionnaire": "fixture", "answers": {"q1": "yes"}}))
+        .await;
     let id = created["id"].as_str().unwrap();
-    let other: Value = app
-        .create_assessment(&json!({"questionnaire": "fixture"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let other: Value = app.created(&json!({"questionnaire": "fixture"})).await;
     let url = app.url(&format!("/api/v1/assessments/{id}"));
     let change = json!({"answers": {"q1": "no"}});
 
@@ -280,11 +272,8 @@ async fn a_missing_or_wrong_edit_token_is_401_and_changes_nothing() {
 async fn a_bad_patch_changes_nothing() {
     let app = spawn_app_with(&small_questionnaires()).await;
     let created: Value = app
-        .create_assessment(&json!({"questionnaire": "fixture", "answers": {"q1": "yes"}}))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .created(&json!({"questionnaire": "fixture", "answers": {"q1": "yes"}}))
+        .await;
     let (id, edit) = (
         created["id"].as_str().unwrap(),
         created["edit_token"].as_str().unwrap(),
@@ -329,12 +318,7 @@ async fn unknown_ids_routes_and_tokens_are_json_404s() {
 #[tokio::test]
 async fn the_bearer_scheme_is_case_insensitive() {
     let app = spawn_app_with(&small_questionnaires()).await;
-    let created: Value = app
-        .create_assessment(&json!({"questionnaire": "fixture"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created: Value = app.created(&json!({"questionnaire": "fixture"})).await;
     let res = app
         .client
         .patch(app.url(&format!(

@@ -38,24 +38,14 @@ async fn every_response_carries_the_security_headers() {
 #[tokio::test]
 async fn token_pages_are_not_indexed_and_edit_pages_are_not_cached() {
     let app = spawn_app_with(&small_questionnaires()).await;
-    let created: Value = app
-        .create_assessment(&json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "a"}, "submit": true}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created: Value = app.created(&json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "a"}, "submit": true})).await;
     let report = created["report_token"].as_str().unwrap();
     let res = app.get(&format!("/r/{report}")).await;
     assert_eq!(res.status(), 200);
     assert_base_headers(&res);
     assert_eq!(res.headers()["x-robots-tag"], "noindex");
 
-    let draft: Value = app
-        .create_assessment(&json!({"questionnaire": "fixture"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let draft: Value = app.created(&json!({"questionnaire": "fixture"})).await;
     let edit = draft["edit_token"].as_str().unwrap();
     for path in [
         format!("/a/{edit}/profile"),

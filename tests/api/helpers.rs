@@ -115,6 +115,13 @@ impl TestApp {
         self.post_json("/api/v1/assessments", body).await
     }
 
+    /// Creates an assessment that must be accepted (201); its JSON.
+    pub async fn created(&self, body: &Value) -> Value {
+        let res = self.create_assessment(body).await;
+        assert_eq!(res.status(), 201, "create {body}");
+        res.json().await.expect("JSON")
+    }
+
     pub async fn patch_assessment(&self, id: &str, token: &str, body: &Value) -> reqwest::Response {
         self.client
             .patch(self.url(&format!("/api/v1/assessments/{id}")))

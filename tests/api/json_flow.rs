@@ -145,12 +145,7 @@ async fn not_applicable_answers_leave_their_domain_unassessed() {
 #[tokio::test]
 async fn submit_twice_is_a_conflict_and_a_submitted_assessment_is_immutable() {
     let app = spawn_app_with(&small_questionnaires()).await;
-    let created: Value = app
-        .create_assessment(&json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "a"}}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created: Value = app.created(&json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "a"}})).await;
     let (id, edit) = (
         created["id"].as_str().unwrap(),
         created["edit_token"].as_str().unwrap(),
@@ -176,12 +171,7 @@ async fn submit_twice_is_a_conflict_and_a_submitted_assessment_is_immutable() {
 #[tokio::test]
 async fn concurrent_submissions_of_one_draft_succeed_exactly_once() {
     let app = spawn_app_with(&small_questionnaires()).await;
-    let created: Value = app
-        .create_assessment(&json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "a"}}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created: Value = app.created(&json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "a"}})).await;
     let (id, edit) = (
         created["id"].as_str().unwrap(),
         created["edit_token"].as_str().unwrap(),
@@ -195,12 +185,7 @@ async fn concurrent_submissions_of_one_draft_succeed_exactly_once() {
 #[tokio::test]
 async fn the_report_of_a_draft_is_not_available_yet() {
     let app = spawn_app_with(&small_questionnaires()).await;
-    let created: Value = app
-        .create_assessment(&json!({"questionnaire": "fixture"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created: Value = app.created(&json!({"questionnaire": "fixture"})).await;
     let res = app
         .get_report(created["report_token"].as_str().unwrap())
         .await;
@@ -213,11 +198,8 @@ async fn the_report_of_a_draft_is_not_available_yet() {
 async fn get_assessment_with_its_edit_token_shows_the_draft() {
     let app = spawn_app_with(&small_questionnaires()).await;
     let created: Value = app
-        .create_assessment(&json!({"questionnaire": "fixture", "answers": {"q1": "no"}}))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .created(&json!({"questionnaire": "fixture", "answers": {"q1": "no"}}))
+        .await;
     let res = app
         .client
         .get(app.url(&format!(
@@ -268,7 +250,7 @@ async fn every_acknowledged_write_waits_for_an_fdatasync() {
     let app = spawn_app_with(&small_questionnaires()).await;
     let full = json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "a"}});
     let before = app.store.syncs();
-    let created: Value = app.create_assessment(&full).await.json().await.unwrap();
+    let created: Value = app.created(&full).await;
     let after_create = app.store.syncs();
     assert!(
         after_create > before,

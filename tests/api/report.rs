@@ -9,12 +9,6 @@ fn weak() -> Value {
     json!({"questionnaire": "fixture", "profile": {"certs": ["isms"]}, "answers": {"q1": "no", "q2": "partly", "q3": "no", "q4": "b"}, "submit": true})
 }
 
-async fn submitted(app: &TestApp, body: &Value) -> Value {
-    let res = app.create_assessment(body).await;
-    assert_eq!(res.status(), 201);
-    res.json().await.unwrap()
-}
-
 fn token(v: &Value) -> &str {
     v["report_token"].as_str().unwrap()
 }
@@ -40,7 +34,7 @@ async fn the_english_report_has_no_japanese_and_the_japanese_one_no_english_inte
     profile["company_name"] = json!("Acme Systems");
     profile["policy_start"] = json!("2030-01-01");
     let body = json!({"questionnaire": "it-liability", "profile": profile, "answers": answers, "submit": true});
-    let created = submitted(&app, &body).await;
+    let created = app.created(&body).await;
     let t = token(&created);
 
     let en = text(&app, &format!("/r/{t}?lang=en")).await;
@@ -86,7 +80,7 @@ async fn hostile_company_names_and_labels_are_escaped_in_html_and_svg() {
     );
     std::fs::write(dir.path().join("h.toml"), hostile).unwrap();
     let app = spawn_app_with(dir.path()).await;
-    let created = submitted(&app, &weak()).await;
+    let created = app.created(&weak()).await;
     let t = token(&created);
     for lang in ["ja", "en"] {
         let html = text(&app, &format!("/r/{t}?lang={lang}")).await;
@@ -106,7 +100,7 @@ async fn hostile_company_names_and_labels_are_escaped_in_html_and_svg() {
     let q = app2.questionnaire("it-liability").await;
     let (mut profile, answers) = crate::helpers::complete_answers(&q);
     profile["company_name"] = json!("<script>alert(1)</script> \"Q\" & Co");
-    let created = submitted(&app2, &json!({"questionnaire": "it-liability", "profile": profile, "answers": answers, "submit": true})).await;
+    let created = app2.created(&json!({"questionnaire": "it-liability", "profile": profile, "answers": answers, "submit": true})).await;
     let html = text(&app2, &format!("/r/{}", token(&created))).await;
     assert!(!html.contains("<script>alert(1)</script>"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &quot;Q&quot; &amp; Co"));
@@ -118,7 +112,7 @@ async fn the_peer_average_and_rank_appear_at_the_fifth_submission_and_not_before
     let strong = json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "a"}, "submit": true});
     let weak = weak();
     for n in 1..=5 {
-        let last = submitted(&app, if n == 5 { &strong } else { &weak }).await;
+        let last = app.created(if n == 5 { &strong } else { &weak }).await;
         let svg = text(&app, &format!("/r/{}/radar.svg?lang=en", token(&last))).await;
         let html = text(&app, &format!("/r/{}?lang=en", token(&last))).await;
         if n < 5 {
@@ -139,10 +133,10 @@ async fn the_peer_average_and_rank_appear_at_the_fifth_submission_and_not_before
 #[tokio::test]
 async fn a_report_compares_with_a_previous_assessment_of_the_same_company() {
     let app = spawn_app_with(&small_questionnaires()).await;
-    let before = submitted(&app, &weak()).await;
+    let before = app.created(&weak()).await;
     let mut body = json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "partly", "q3": "no", "q4": "b"}, "submit": true});
     body["previous"] = json!(token(&before));
-    let after = submitted(&app, &body).await;
+    let after = app.created(&body).await;
     let html = text(&app, &format!("/r/{}?lang=en", token(&after))).await;
     assert!(html.contains("Previous ("), "the comparison is named");
     // d1 went from 30 to 70.
@@ -150,13 +144,8 @@ async fn a_report_compares_with_a_previous_assessment_of_the_same_company() {
     assert!(html.contains("Previously 23.3, now 43.3"));
 
     // Refused: not a token, a draft, another questionnaire.
-    let draft: Value = app
-        .create_assessment(&json!({"questionnaire": "fixture"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let other = submitted(&app, &{
+    let draft: Value = app.created(&json!({"questionnaire": "fixture"})).await;
+    let other = app.created(&{
         let q = app.questionnaire("small-five").await;
         let (profile, answers) = crate::helpers::complete_answers(&q);
         json!({"questionnaire": "small-five", "profile": profile, "answers": answers, "submit": true})
@@ -180,7 +169,7 @@ async fn the_projection_and_the_improvement_plan_match_a_rescoring_by_hand() {
     // A company with d1 = 100 (a strength) and d2, d3 weak: the priorities are d2 and d3.
     let app = spawn_app_with(&small_questionnaires()).await;
     let body = json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "no", "q4": "b"}, "submit": true});
-    let created = submitted(&app, &body).await;
+    let created = app.created(&body).await;
     let html = text(&app, &format!("/r/{}?lang=en", token(&created))).await;
     // Now (2 * 100 + 0 + 33.33) / 4 = 58.3 (C); with q3 and q4 at their best, 100 (A).
     assert!(
@@ -196,7 +185,7 @@ async fn the_projection_and_the_improvement_plan_match_a_rescoring_by_hand() {
         .unwrap();
     assert!(strengths.contains("One") && !strengths.contains("Three"));
 
-    let created = submitted(&app, &weak()).await;
+    let created = app.created(&weak()).await;
     let t = token(&created);
     let html = text(&app, &format!("/r/{t}?lang=en")).await;
     // No domain reaches 60, so none is a strength and all three are priorities: every
@@ -227,7 +216,7 @@ async fn the_projection_and_the_improvement_plan_match_a_rescoring_by_hand() {
 #[tokio::test]
 async fn the_domain_csv_has_a_bom_and_one_row_per_domain() {
     let app = spawn_app_with(&small_questionnaires()).await;
-    let created = submitted(&app, &json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "partly", "q3": "na", "q4": "b"}, "submit": true})).await;
+    let created = app.created(&json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "partly", "q3": "na", "q4": "b"}, "submit": true})).await;
     let res = app
         .get(&format!("/r/{}.csv?lang=ja", token(&created)))
         .await;
@@ -247,7 +236,7 @@ async fn the_domain_csv_has_a_bom_and_one_row_per_domain() {
 #[tokio::test]
 async fn reports_are_cached_by_etag_and_downloadable_as_one_file() {
     let app = spawn_app_with(&small_questionnaires()).await;
-    let created = submitted(&app, &weak()).await;
+    let created = app.created(&weak()).await;
     let t = token(&created);
     let res = app.get(&format!("/r/{t}")).await;
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
@@ -289,12 +278,7 @@ async fn reports_are_cached_by_etag_and_downloadable_as_one_file() {
 #[tokio::test]
 async fn report_links_of_drafts_and_unknown_tokens_are_refused() {
     let app = spawn_app_with(&small_questionnaires()).await;
-    let draft: Value = app
-        .create_assessment(&json!({"questionnaire": "fixture"}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let draft: Value = app.created(&json!({"questionnaire": "fixture"})).await;
     let t = token(&draft);
     for path in [
         format!("/r/{t}"),
@@ -344,11 +328,11 @@ async fn japanese_reports_with_peers_and_with_a_previous_assessment_show_no_engl
     let app = spawn_app_with(&small_questionnaires()).await;
     let mut last = Value::Null;
     for _ in 0..5 {
-        last = submitted(&app, &weak()).await;
+        last = app.created(&weak()).await;
     }
     let mut body = weak();
     body["previous"] = json!(token(&last));
-    let compared = submitted(&app, &body).await;
+    let compared = app.created(&body).await;
     let allowed = [
         "shindan", "ID", "ISMS", "CSV", "HTML", "SVG", "JSON", "PDF", "A4",
     ];
