@@ -189,3 +189,22 @@ async fn an_unreadable_record_fails_its_own_submission_only() {
     assert!(matches!(a, Err(UpdateError::Store(StoreError::Corrupt(_)))));
     assert_eq!(b.unwrap().status, Status::Submitted);
 }
+
+#[test]
+fn a_backup_naming_one_assessment_twice_is_refused_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    store.insert(&record(0).0).unwrap();
+    let mut file = Vec::new();
+    store.export(&mut file).unwrap();
+    let text = String::from_utf8(file).unwrap();
+    let last = text.lines().last().unwrap().to_string();
+    let doubled = format!("{text}{last}\n").replace("\"records\":1", "\"records\":2");
+    let other = tempfile::tempdir().unwrap();
+    let restored = Store::open(other.path()).unwrap();
+    match restored.import(doubled.as_bytes()) {
+        Err(StoreError::Backup { message, .. }) => assert!(message.contains("appears twice")),
+        other => panic!("expected a duplicate error, got {other:?}"),
+    }
+    assert_eq!(restored.count(), 0);
+}

@@ -335,3 +335,40 @@ async fn the_bearer_scheme_is_case_insensitive() {
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test]
+async fn a_query_string_that_does_not_parse_is_a_json_400() {
+    let app = spawn_app().await;
+    let res = app
+        .get("/api/v1/questionnaires/it-liability?version=a&version=b")
+        .await;
+    expect_error(res, 400, "invalid_query").await;
+}
+
+#[tokio::test]
+async fn patch_bodies_get_the_same_limits_as_creation() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let created = app.created(&json!({"questionnaire": "fixture"})).await;
+    let (id, edit) = (
+        created["id"].as_str().unwrap(),
+        created["edit_token"].as_str().unwrap(),
+    );
+    let url = app.url(&format!("/api/v1/assessments/{id}"));
+    let patch = |content_type: &'static str, body: String| {
+        app.client
+            .patch(&url)
+            .bearer_auth(edit)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let res = patch("text/plain", r#"{"answers": {"q1": "yes"}}"#.into())
+        .await
+        .unwrap();
+    expect_error(res, 415, "unsupported_media_type").await;
+    let big = format!(r#"{{"answers": {{"q1": "{}"}}}}"#, "x".repeat(300 * 1024));
+    let res = patch("application/json", big).await.unwrap();
+    expect_error(res, 413, "payload_too_large").await;
+    let stored = app.store.get(id.parse().unwrap()).unwrap().unwrap();
+    assert!(stored.answers.is_empty());
+}

@@ -211,6 +211,17 @@ pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_shindan")
 }
 
+/// Runs a command-line tool of the binary to completion: `shindan TOOL PATH --data-dir DIR`
+/// (backup, restore) or, without a data directory, `shindan TOOL PATH` (validate).
+pub fn cli(tool: &str, path: &Path, data_dir: Option<&Path>) -> std::process::Output {
+    let mut command = Command::new(binary());
+    command.arg(tool).arg(path);
+    if let Some(dir) = data_dir {
+        command.arg("--data-dir").arg(dir);
+    }
+    command.output().expect("the binary runs")
+}
+
 /// The real binary serving in a child process.
 pub struct ServerProcess {
     pub child: Child,

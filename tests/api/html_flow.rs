@@ -386,3 +386,27 @@ async fn the_private_link_uses_the_configured_public_address() {
     assert!(html.contains(&format!(r#"value="https://shindan.example.jp/a/{token}""#)));
     assert!(!html.contains("evil.example"));
 }
+
+#[tokio::test]
+async fn a_form_post_that_is_not_a_form_gets_a_friendly_415() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let res = app
+        .client
+        .post(app.url("/start"))
+        .header("content-type", "application/json")
+        .body(r#"{"questionnaire": "fixture"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 415);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("入力内容を確認してください"));
+    assert_eq!(app.stored(), 0);
+}

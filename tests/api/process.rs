@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    binary, client, shipped_questionnaires, small_questionnaires, spawn_process, ServerProcess,
+    binary, cli, client, shipped_questionnaires, small_questionnaires, spawn_process, ServerProcess,
 };
 
 /// Creates and submits one complete assessment on the small fixture; returns the create response.
@@ -86,13 +86,7 @@ async fn a_second_process_on_the_same_data_directory_exits_at_once_with_a_clear_
     );
     assert!(!stderr.contains("could not acquire lock"), "{stderr}");
     // The backup command refuses too, rather than reading a database in use.
-    let out = Command::new(binary())
-        .arg("backup")
-        .arg(data.path().join("b.jsonl"))
-        .arg("--data-dir")
-        .arg(data.path())
-        .output()
-        .unwrap();
+    let out = cli("backup", &data.path().join("b.jsonl"), Some(data.path()));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("in use"));
 }
@@ -122,13 +116,16 @@ async fn backup_then_restore_round_trips_every_record() {
     server.terminate();
 
     let file = data.path().join("backup.jsonl");
-    let out = Command::new(binary())
-        .arg("backup")
-        .arg(&file)
-        .arg("--data-dir")
-        .arg(data.path())
-        .output()
-        .unwrap();
+    let out = cli("backup", &file, Some(data.path()));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the backup is readable by its owner only"
+        );
+    }
     assert!(
         out.status.success(),
         "{}",
@@ -144,13 +141,7 @@ async fn backup_then_restore_round_trips_every_record() {
     );
 
     let restored = tempfile::tempdir().unwrap();
-    let out = Command::new(binary())
-        .arg("restore")
-        .arg(&file)
-        .arg("--data-dir")
-        .arg(restored.path())
-        .output()
-        .unwrap();
+    let out = cli("restore", &file, Some(restored.path()));
     assert!(
         out.status.success(),
         "{}",
@@ -158,13 +149,7 @@ async fn backup_then_restore_round_trips_every_record() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("restored 4"));
     // Restoring into a directory that already has data is refused.
-    let out = Command::new(binary())
-        .arg("restore")
-        .arg(&file)
-        .arg("--data-dir")
-        .arg(restored.path())
-        .output()
-        .unwrap();
+    let out = cli("restore", &file, Some(restored.path()));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
 
@@ -194,11 +179,7 @@ fn validate_reports_every_problem_with_file_line_and_field_and_the_server_refuse
         .replace("domain = \"d2\"", "domain = \"d9\"")
         .replace("score = 3", "score = -3");
     std::fs::write(dir.path().join("broken.toml"), broken).unwrap();
-    let out = Command::new(binary())
-        .arg("validate")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = cli("validate", dir.path(), None);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -227,11 +208,7 @@ fn validate_reports_every_problem_with_file_line_and_field_and_the_server_refuse
     let serve_err = String::from_utf8_lossy(&out.stderr);
     assert!(serve_err.contains("unknown domain \"d9\""), "{serve_err}");
 
-    let ok = Command::new(binary())
-        .arg("validate")
-        .arg(shipped_questionnaires())
-        .output()
-        .unwrap();
+    let ok = cli("validate", &shipped_questionnaires(), None);
     assert!(ok.status.success());
     assert!(String::from_utf8_lossy(&ok.stdout).contains("ok: it-liability 2026.1"));
 }
@@ -285,4 +262,17 @@ async fn a_report_keeps_the_questionnaire_it_was_scored_with_when_the_file_chang
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["questionnaire"]["id"], "fixture");
+}
+
+#[test]
+fn zero_workers_is_refused_before_anything_starts() {
+    let data = tempfile::tempdir().unwrap();
+    let out = Command::new(binary())
+        .args(["serve", "--bind", "127.0.0.1:0", "--workers", "0"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--workers"));
 }
