@@ -222,15 +222,11 @@ impl Store {
         id: Uuid,
         mut change: impl FnMut(&mut AssessmentRecord) -> Result<(), E> + Send + 'static,
     ) -> Result<AssessmentRecord, UpdateError<E>> {
-        let Some(rk) = self
-            .tree
-            .get(key(ID, id.as_bytes()))
-            .map_err(StoreError::from)?
-        else {
+        let Some(k) = self.record_key_of(id)? else {
             return Err(UpdateError::NotFound);
         };
         let commit = Commit::Submit {
-            record_key: key(RECORD, &rk),
+            record_key: k,
             change: Box::new(move |r| change(r).map_err(|e| Box::new(e) as Refusal)),
         };
         match self.flusher.commit(commit).await? {
@@ -330,10 +326,22 @@ impl Store {
 
     /// A record by id.
     pub fn get(&self, id: Uuid) -> Result<Option<AssessmentRecord>, StoreError> {
-        match self.tree.get(key(ID, id.as_bytes()))? {
-            Some(rk) => self.get_by_key(&rk),
+        match self.record_key_of(id)? {
+            Some(k) => self
+                .tree
+                .get(k)?
+                .map(|v| AssessmentRecord::decode(&v))
+                .transpose(),
             None => Ok(None),
         }
+    }
+
+    /// The full tree key of a record, through the id index.
+    fn record_key_of(&self, id: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .tree
+            .get(key(ID, id.as_bytes()))?
+            .map(|rk| key(RECORD, &rk)))
     }
 
     fn get_by_key(&self, rk: &[u8]) -> Result<Option<AssessmentRecord>, StoreError> {
@@ -379,14 +387,9 @@ impl Store {
         id: Uuid,
         mut change: impl FnMut(&mut AssessmentRecord) -> Result<(), E>,
     ) -> Result<AssessmentRecord, UpdateError<E>> {
-        let Some(rk) = self
-            .tree
-            .get(key(ID, id.as_bytes()))
-            .map_err(StoreError::from)?
-        else {
+        let Some(k) = self.record_key_of(id)? else {
             return Err(UpdateError::NotFound);
         };
-        let k = key(RECORD, &rk);
         loop {
             let Some(old) = self.tree.get(&k).map_err(StoreError::from)? else {
                 return Err(UpdateError::NotFound);
