@@ -356,7 +356,8 @@ pub fn review(flow: &Flow, alert: Option<&Alert>) -> Markup {
                     dt { (field.label.get(lang)) }
                     @match profile_text(flow, field) {
                         Some(text) => dd { (text) },
-                        None => dd.missing { @if field.required { (ui.missing_required) } @else { "—" } },
+                        None if field.required => dd.missing { (ui.missing_required) },
+                        None => dd { "—" },
                     }
                 }
             }
