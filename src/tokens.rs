@@ -99,6 +99,11 @@ token_type!(
     /// Lets its holder read a submitted assessment's report.
     ReportToken
 );
+token_type!(
+    /// Signs a broker in: to the broker API as a bearer token, to the broker pages
+    /// through the login form. Stored only as its digest.
+    BrokerToken
+);
 
 #[cfg(test)]
 mod tests {

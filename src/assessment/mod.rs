@@ -54,6 +54,10 @@ pub enum AssessmentError {
         "previous must be the report token of a submitted assessment of the same questionnaire"
     )]
     InvalidPrevious,
+    #[error("client_name must have 1 to 120 characters and no control characters")]
+    InvalidClientName,
+    #[error("proposal_ref must have at most 64 characters and no control characters")]
+    InvalidProposalRef,
     #[error(transparent)]
     Random(#[from] RandomError),
     #[error(transparent)]
@@ -154,6 +158,7 @@ pub fn new_draft(q: &Questionnaire, changes: &Changes) -> Result<Created, Assess
         scores: None,
         findings: Vec::new(),
         previous: None,
+        invitation: None,
     };
     apply_changes(q, &mut record, changes)?;
     Ok(Created {
@@ -234,7 +239,7 @@ pub async fn create(
 
 /// The report token of an earlier assessment to compare with, if it is one: submitted,
 /// and of the same questionnaire id (any version).
-fn check_previous(
+pub(crate) fn check_previous(
     store: &Store,
     q: &Questionnaire,
     token: &str,
@@ -275,6 +280,12 @@ pub async fn submit(
 ) -> Result<AssessmentRecord, AssessmentError> {
     Ok(store.submit(id, move |r| submit_record(&q, r)).await?)
 }
+
+mod invite;
+pub use invite::{
+    attach, attachable, invite, parse_proposal_ref, ClientName, COMPANY_NAME_FIELD,
+    MAX_CLIENT_NAME_CHARS, MAX_PROPOSAL_REF_CHARS,
+};
 
 #[cfg(test)]
 mod tests;

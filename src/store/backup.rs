@@ -1,13 +1,17 @@
 //! Backup and restore: a header line that names the format, then every archived
 //! questionnaire file (`{"archived_questionnaire": {"hash", "source"}}`, so that restored
 //! reports keep the questionnaire they were scored with), then every record, one JSON
-//! line each. The file is plain text, readable by any tool and by later versions.
+//! line each, then every broker account (`{"broker": {...}}`, with its token's digest, never
+//! the token) and every portfolio entry (`{"portfolio_entry": {"broker", "position",
+//! "entry"}}`). The file is plain text, readable by any tool and by later versions.
 
 use std::io::{BufRead, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::{AssessmentRecord, Store, StoreError};
+use uuid::Uuid;
+
+use super::{AssessmentRecord, Broker, PortfolioEntry, Position, Store, StoreError};
 
 /// The value of the header's `format` field.
 pub const BACKUP_FORMAT: &str = "shindan-backup";
@@ -22,6 +26,31 @@ struct Header {
     /// Archived questionnaire files (absent in backups of earlier versions).
     #[serde(default)]
     questionnaires: usize,
+    /// Broker accounts and portfolio entries (absent in backups of earlier versions).
+    #[serde(default)]
+    brokers: usize,
+    #[serde(default)]
+    portfolio_entries: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BrokerLine {
+    broker: Broker,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryLine {
+    portfolio_entry: SavedEntry,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SavedEntry {
+    broker: Uuid,
+    position: String,
+    entry: PortfolioEntry,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -42,11 +71,15 @@ impl Store {
     pub fn export(&self, out: &mut impl Write) -> Result<usize, StoreError> {
         let records = self.records().collect::<Result<Vec<_>, _>>()?;
         let archived = self.archived_questionnaires()?;
+        let brokers = self.brokers()?;
+        let entries = self.portfolio_entries().collect::<Result<Vec<_>, _>>()?;
         let header = Header {
             format: BACKUP_FORMAT.into(),
             version: BACKUP_VERSION,
             records: records.len(),
             questionnaires: archived.len(),
+            brokers: brokers.len(),
+            portfolio_entries: entries.len(),
         };
         out.write_all(&json_line(&header)?)?;
         for (hash, source) in archived {
@@ -57,6 +90,19 @@ impl Store {
         }
         for r in &records {
             out.write_all(&json_line(r)?)?;
+        }
+        for broker in brokers {
+            out.write_all(&json_line(&BrokerLine { broker })?)?;
+        }
+        for (broker, position, entry) in entries {
+            let line = EntryLine {
+                portfolio_entry: SavedEntry {
+                    broker,
+                    position: position.to_cursor(),
+                    entry,
+                },
+            };
+            out.write_all(&json_line(&line)?)?;
         }
         out.flush()?;
         Ok(records.len())
@@ -80,6 +126,8 @@ impl Store {
         }
         let mut records: Vec<AssessmentRecord> = Vec::new();
         let mut archived: Vec<Archived> = Vec::new();
+        let mut brokers: Vec<Broker> = Vec::new();
+        let mut entries: Vec<(Uuid, Position, PortfolioEntry)> = Vec::new();
         let mut ids = std::collections::HashSet::new();
         for (i, line) in lines {
             let line = line.map_err(|e| bad(i + 1, e.to_string()))?;
@@ -88,6 +136,17 @@ impl Store {
             }
             if let Ok(a) = serde_json::from_str::<ArchiveLine>(&line) {
                 archived.push(a.archived_questionnaire);
+                continue;
+            }
+            if let Ok(b) = serde_json::from_str::<BrokerLine>(&line) {
+                brokers.push(b.broker);
+                continue;
+            }
+            if let Ok(e) = serde_json::from_str::<EntryLine>(&line) {
+                let e = e.portfolio_entry;
+                let position = Position::from_cursor(&e.position)
+                    .ok_or_else(|| bad(i + 1, "bad portfolio position".into()))?;
+                entries.push((e.broker, position, e.entry));
                 continue;
             }
             let r: AssessmentRecord =
@@ -119,6 +178,12 @@ impl Store {
                 ),
             ));
         }
+        if brokers.len() != header.brokers || entries.len() != header.portfolio_entries {
+            return Err(bad(
+                1,
+                "the header's broker or portfolio counts differ from the file".into(),
+            ));
+        }
         let mut stats: std::collections::BTreeMap<Vec<u8>, super::PeerStats> = Default::default();
         for a in &archived {
             self.archive_questionnaire(&a.hash, &a.source)?;
@@ -130,6 +195,12 @@ impl Store {
                     stats.entry(k).or_default().add(scores);
                 }
             }
+        }
+        for b in &brokers {
+            self.restore_broker(b)?;
+        }
+        for (broker, position, entry) in &entries {
+            self.restore_entry(*broker, *position, entry)?;
         }
         // The backup holds records only; their peer statistics are rebuilt here once.
         for (k, s) in stats {

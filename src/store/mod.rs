@@ -10,6 +10,10 @@
 //! - `p` + questionnaire id + NUL + version + NUL + segment -> [`PeerStats`] (JSON); the
 //!   segment is empty for all assessments, else the profile's business type
 //! - `q` + content hash -> the questionnaire file's text, for reports whose file changed
+//! - `B` + broker id -> [`Broker`]; `T` + SHA-256 of a broker token -> broker id
+//!   (`brokers.rs`)
+//! - `b` + broker id + [`Position`] -> [`PortfolioEntry`]; `m` + broker id + assessment id
+//!   -> its position (`portfolio.rs`)
 //!
 //! Records are keyed by creation time so that new records append to the end of the tree:
 //! random uuid keys spread every write over every leaf, which here cost half the write
@@ -23,12 +27,21 @@
 //! first and the record last, and then wait for the next flush.
 
 mod backup;
+mod brokers;
 mod flusher;
 mod peers;
+mod portfolio;
 mod record;
 
+pub use brokers::{Broker, BrokerStatus};
 pub use peers::{PeerStats, HISTOGRAM_BINS};
-pub use record::{AssessmentRecord, QuestionnaireRef, Status, SCHEMA_VERSION, SEGMENT_FIELD};
+pub use portfolio::{
+    Membership, PortfolioEntry, PortfolioItem, PortfolioPage, PortfolioStatus, Position,
+    RecordSummary,
+};
+pub use record::{
+    AssessmentRecord, Invitation, QuestionnaireRef, Status, SCHEMA_VERSION, SEGMENT_FIELD,
+};
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

@@ -61,6 +61,20 @@ pub struct AssessmentRecord {
     /// The report token of an earlier submitted assessment to compare with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
+    /// The broker who invited the company to this assessment, when one did. The broker
+    /// owns it; no other broker can see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<Invitation>,
+}
+
+/// A broker's invitation: who owns the assessment and under what name the broker files it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub broker: Uuid,
+    /// The client's name as the broker typed it (the company may change its profile).
+    pub client_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposal_ref: Option<String>,
 }
 
 impl std::fmt::Debug for AssessmentRecord {

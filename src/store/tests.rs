@@ -29,6 +29,7 @@ fn record(created_offset_secs: i64) -> (AssessmentRecord, EditToken, ReportToken
         scores: None,
         findings: Vec::new(),
         previous: None,
+        invitation: None,
     };
     (r, edit, report)
 }
@@ -207,4 +208,145 @@ fn a_backup_naming_one_assessment_twice_is_refused_whole() {
         other => panic!("expected a duplicate error, got {other:?}"),
     }
     assert_eq!(restored.count(), 0);
+}
+
+fn invited(broker: Uuid, offset: i64, client: &str) -> AssessmentRecord {
+    let (mut r, _, _) = record(offset);
+    r.invitation = Some(Invitation {
+        broker,
+        client_name: client.into(),
+        proposal_ref: None,
+    });
+    r
+}
+
+#[test]
+fn a_broker_token_works_until_rotated_or_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (b, token) = store.add_broker("ABC保険代理店").unwrap();
+    assert_eq!(store.authenticate_broker(&token).unwrap().unwrap().id, b.id);
+    assert!(!store.brokers().unwrap()[0]
+        .token_sha256
+        .contains(token.expose()));
+
+    let (rotated, new_token) = store.rotate_broker(b.id).unwrap().unwrap();
+    assert_eq!(rotated.generation, 1);
+    assert!(store.authenticate_broker(&token).unwrap().is_none());
+    assert_eq!(
+        store.authenticate_broker(&new_token).unwrap().unwrap().id,
+        b.id
+    );
+
+    let revoked = store.revoke_broker(b.id).unwrap().unwrap();
+    assert_eq!(revoked.status(), BrokerStatus::Revoked);
+    assert!(store.authenticate_broker(&new_token).unwrap().is_none());
+    assert!(
+        store.rotate_broker(b.id).unwrap().is_none(),
+        "a revoked broker stays revoked"
+    );
+    assert!(store.revoke_broker(Uuid::new_v4()).unwrap().is_none());
+}
+
+#[test]
+fn portfolio_pages_are_newest_first_and_belong_to_one_broker() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    let mut mine = Vec::new();
+    for i in 0..7 {
+        let r = invited(a, i, &format!("client {i}"));
+        store.insert_invitation(&r).unwrap();
+        mine.push(r.id);
+        store.insert_invitation(&invited(b, i, "other")).unwrap();
+    }
+    mine.reverse();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.portfolio_page(a, after, 3, |_| true).unwrap();
+        assert!(page.items.len() <= 3);
+        seen.extend(page.items.iter().map(|i| i.record.id));
+        match page.next {
+            Some(p) => after = Some(Position::from_cursor(&p.to_cursor()).unwrap()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, mine);
+    assert!(store.portfolio_item(b, mine[0]).unwrap().is_none());
+    assert_eq!(
+        store
+            .portfolio_item(a, mine[0])
+            .unwrap()
+            .unwrap()
+            .entry
+            .membership,
+        Membership::Invited
+    );
+    // A filter that matches the last item only ends with no next cursor.
+    let page = store
+        .portfolio_page(a, None, 1, |i| i.entry.client_name == "client 0")
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert!(page.next.is_none());
+}
+
+#[tokio::test]
+async fn attaching_twice_files_the_assessment_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let broker = Uuid::new_v4();
+    let (mut r, _, report) = record(0);
+    r.status = Status::Submitted;
+    store.insert(&r).unwrap();
+    let name = |_: &AssessmentRecord| "client".to_string();
+    let (item, added) = store
+        .attach(broker, &report.digest(), |_| true, name, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(added);
+    assert_eq!(item.entry.membership, Membership::Attached);
+    let (_, again) = store
+        .attach(broker, &report.digest(), |_| true, name, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!again);
+    assert_eq!(
+        store
+            .portfolio_page(broker, None, 10, |_| true)
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let refused = store
+        .attach(Uuid::new_v4(), &report.digest(), |_| false, name, None)
+        .await
+        .unwrap();
+    assert!(refused.is_none());
+}
+
+#[test]
+fn brokers_and_portfolios_survive_a_backup_and_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (b, token) = store.add_broker("代理店").unwrap();
+    store
+        .insert_invitation(&invited(b.id, 0, "client"))
+        .unwrap();
+    let mut file = Vec::new();
+    store.export(&mut file).unwrap();
+
+    let dir2 = tempfile::tempdir().unwrap();
+    let restored = Store::open(dir2.path()).unwrap();
+    assert_eq!(restored.import(&file[..]).unwrap(), 1);
+    assert_eq!(
+        restored.authenticate_broker(&token).unwrap().unwrap().id,
+        b.id
+    );
+    let page = restored.portfolio_page(b.id, None, 10, |_| true).unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].entry.client_name, "client");
 }

@@ -39,6 +39,10 @@ pub enum ErrorCode {
     AlreadySubmitted,
     NotSubmitted,
     QuestionnaireUnavailable,
+    InvalidField,
+    AdminDisabled,
+    BrokerRevoked,
+    RateLimited,
     Internal,
 }
 
@@ -50,13 +54,18 @@ impl ErrorCode {
             MalformedJson | InvalidQuery => StatusCode::BAD_REQUEST,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            NotFound | UnknownQuestionnaire => StatusCode::NOT_FOUND,
+            NotFound | UnknownQuestionnaire | AdminDisabled => StatusCode::NOT_FOUND,
+            RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Unauthorized => StatusCode::UNAUTHORIZED,
             CrossOrigin => StatusCode::FORBIDDEN,
-            AlreadySubmitted | NotSubmitted | QuestionnaireUnavailable => StatusCode::CONFLICT,
+            AlreadySubmitted | NotSubmitted | QuestionnaireUnavailable | BrokerRevoked => {
+                StatusCode::CONFLICT
+            }
             InvalidBody | UnknownProfileField | InvalidProfileValue | UnknownQuestion
             | UnknownOption | NaNotAllowed | InvalidAnswer | InvalidPrevious
-            | MissingProfileField | UnansweredQuestion => StatusCode::UNPROCESSABLE_ENTITY,
+            | MissingProfileField | UnansweredQuestion | InvalidField => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -86,6 +95,10 @@ impl ErrorCode {
             AlreadySubmitted => "already_submitted",
             NotSubmitted => "not_submitted",
             QuestionnaireUnavailable => "questionnaire_unavailable",
+            InvalidField => "invalid_field",
+            AdminDisabled => "admin_disabled",
+            BrokerRevoked => "broker_revoked",
+            RateLimited => "rate_limited",
             Internal => "internal",
         }
     }
@@ -182,6 +195,8 @@ pub fn classify(e: &AssessmentError) -> (ErrorCode, Option<String>) {
         E::NotFound => (ErrorCode::NotFound, None),
         E::QuestionnaireGone => (ErrorCode::QuestionnaireUnavailable, None),
         E::InvalidPrevious => (ErrorCode::InvalidPrevious, Some("previous".into())),
+        E::InvalidClientName => (ErrorCode::InvalidField, Some("client_name".into())),
+        E::InvalidProposalRef => (ErrorCode::InvalidField, Some("proposal_ref".into())),
         E::Random(err) => {
             tracing::error!(error = %err, "token generation failed");
             (ErrorCode::Internal, None)

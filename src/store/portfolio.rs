@@ -1,0 +1,359 @@
+//! Brokers' portfolios: which assessments each broker may see, newest first.
+//!
+//! Keys:
+//! - `b` + broker id (16) + [`Position`] (24: the time the item joined the portfolio as
+//!   big-endian microseconds, then the assessment id) -> [`PortfolioEntry`] (JSON)
+//! - `m` + broker id (16) + assessment id (16) -> the [`Position`] (membership, for access
+//!   checks and for attaching an assessment only once)
+//!
+//! A page is a reverse range scan of one broker's `b` keys that starts just before the
+//! cursor, so it costs the page size whatever the portfolio holds, and items added while a
+//! client pages (always newer) never shift the pages still to come. An invitation's record,
+//! its token indexes and both portfolio keys are written in one batch; an attachment's two
+//! keys in one transaction. A crash therefore never leaves one without the other.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sled::transaction::TransactionError;
+use uuid::Uuid;
+
+use super::record::{QuestionnaireRef, Status};
+use super::{key, record_key, AssessmentRecord, Store, StoreError, RECORD};
+use crate::scoring::Scores;
+use crate::tokens::TokenDigest;
+
+const PORTFOLIO: u8 = b'b';
+const MEMBER: u8 = b'm';
+
+/// Where an item sits in a portfolio; the API's cursor is its base64url form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position([u8; 24]);
+
+impl Position {
+    fn new(at: DateTime<Utc>, id: Uuid) -> Position {
+        let micros = u64::try_from(at.timestamp_micros()).unwrap_or(0);
+        let mut p = [0u8; 24];
+        p[..8].copy_from_slice(&micros.to_be_bytes());
+        p[8..].copy_from_slice(id.as_bytes());
+        Position(p)
+    }
+
+    /// The opaque cursor text.
+    pub fn to_cursor(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    /// Reads a cursor back; `None` for anything that is not one.
+    pub fn from_cursor(s: &str) -> Option<Position> {
+        let bytes = URL_SAFE_NO_PAD.decode(s).ok()?;
+        Some(Position(bytes.try_into().ok()?))
+    }
+}
+
+/// How an assessment came into a portfolio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Membership {
+    /// The broker invited the company: the broker owns the assessment.
+    Invited,
+    /// The company shared the report link of its own assessment: read-only.
+    Attached,
+}
+
+/// One portfolio entry as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortfolioEntry {
+    /// Hex of the record's key (creation time and id).
+    record: String,
+    pub client_name: String,
+    #[serde(default)]
+    pub proposal_ref: Option<String>,
+    pub membership: Membership,
+    pub added_at: DateTime<Utc>,
+}
+
+/// The part of a record a portfolio shows; decoding skips answers and profile.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecordSummary {
+    pub id: Uuid,
+    pub questionnaire: QuestionnaireRef,
+    pub report_token: String,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub submitted_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub scores: Option<Scores>,
+    #[serde(default)]
+    pub previous: Option<String>,
+}
+
+/// Where an assessment stands, as a broker follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PortfolioStatus {
+    /// A draft nobody has saved anything into since the invitation.
+    Invited,
+    /// A draft the company has started.
+    InProgress,
+    Submitted,
+}
+
+impl PortfolioStatus {
+    pub const ALL: [PortfolioStatus; 3] = [
+        PortfolioStatus::Invited,
+        PortfolioStatus::InProgress,
+        PortfolioStatus::Submitted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PortfolioStatus::Invited => "invited",
+            PortfolioStatus::InProgress => "in_progress",
+            PortfolioStatus::Submitted => "submitted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PortfolioStatus> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+impl RecordSummary {
+    pub fn portfolio_status(&self) -> PortfolioStatus {
+        match self.status {
+            Status::Submitted => PortfolioStatus::Submitted,
+            Status::Draft if self.updated_at > self.created_at => PortfolioStatus::InProgress,
+            Status::Draft => PortfolioStatus::Invited,
+        }
+    }
+}
+
+/// One item of a portfolio: the entry and the current state of its assessment.
+#[derive(Debug, Clone)]
+pub struct PortfolioItem {
+    pub position: Position,
+    pub entry: PortfolioEntry,
+    pub record: RecordSummary,
+}
+
+/// A page of a portfolio and the position to continue after, when more items match.
+#[derive(Debug, Clone, Default)]
+pub struct PortfolioPage {
+    pub items: Vec<PortfolioItem>,
+    pub next: Option<Position>,
+}
+
+fn portfolio_prefix(broker: Uuid) -> Vec<u8> {
+    key(PORTFOLIO, broker.as_bytes())
+}
+
+fn member_key(broker: Uuid, id: Uuid) -> Vec<u8> {
+    let mut k = key(MEMBER, broker.as_bytes());
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
+fn entry_key(broker: Uuid, position: &Position) -> Vec<u8> {
+    let mut k = portfolio_prefix(broker);
+    k.extend_from_slice(&position.0);
+    k
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl Store {
+    /// Stores a new invited draft (its `invitation` names the broker) with its token
+    /// indexes and its portfolio entry, all in one batch, and waits for the disk.
+    pub async fn create_invitation(&self, record: &AssessmentRecord) -> Result<(), StoreError> {
+        self.insert_invitation(record)?;
+        self.durable().await
+    }
+
+    /// [`Store::create_invitation`] without waiting for the disk (restore, bulk loads).
+    pub fn insert_invitation(&self, record: &AssessmentRecord) -> Result<(), StoreError> {
+        let Some(invitation) = &record.invitation else {
+            return Err(StoreError::Storage("an invitation needs its broker".into()));
+        };
+        let position = Position::new(record.created_at, record.id);
+        let entry = PortfolioEntry {
+            record: hex::encode(record_key(record)),
+            client_name: invitation.client_name.clone(),
+            proposal_ref: invitation.proposal_ref.clone(),
+            membership: Membership::Invited,
+            added_at: record.created_at,
+        };
+        let mut batch = sled::Batch::default();
+        for (k, v) in Self::entries(record)? {
+            batch.insert(k, v);
+        }
+        batch.insert(entry_key(invitation.broker, &position), encode(&entry)?);
+        batch.insert(member_key(invitation.broker, record.id), &position.0);
+        self.tree.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Adds the assessment whose report token has this digest to a broker's portfolio,
+    /// read-only, if `allowed` accepts it. Returns the item and whether it was new; `None`
+    /// for an unknown token or a refused assessment. Attaching twice changes nothing.
+    pub async fn attach(
+        &self,
+        broker: Uuid,
+        report: &TokenDigest,
+        allowed: impl Fn(&AssessmentRecord) -> bool,
+        name: impl Fn(&AssessmentRecord) -> String,
+        proposal_ref: Option<String>,
+    ) -> Result<Option<(PortfolioItem, bool)>, StoreError> {
+        let Some(record) = self.find_by_report(report)? else {
+            return Ok(None);
+        };
+        if !allowed(&record) {
+            return Ok(None);
+        }
+        let now = Utc::now();
+        let position = Position::new(now, record.id);
+        let entry = PortfolioEntry {
+            record: hex::encode(record_key(&record)),
+            client_name: name(&record),
+            proposal_ref,
+            membership: Membership::Attached,
+            added_at: now,
+        };
+        let member = member_key(broker, record.id);
+        let value = encode(&entry)?;
+        let existing: Result<Option<Vec<u8>>, TransactionError<StoreError>> =
+            self.tree.transaction(|tx| {
+                if let Some(p) = tx.get(&member)? {
+                    return Ok(Some(p.to_vec()));
+                }
+                tx.insert(entry_key(broker, &position), value.as_slice())?;
+                tx.insert(member.as_slice(), &position.0)?;
+                Ok(None)
+            });
+        let existing = existing.map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => e.into(),
+        })?;
+        let added = existing.is_none();
+        if added {
+            self.durable().await?;
+        }
+        Ok(self
+            .portfolio_item(broker, record.id)?
+            .map(|item| (item, added)))
+    }
+
+    /// One item of a broker's portfolio; `None` when the assessment is not in it.
+    pub fn portfolio_item(
+        &self,
+        broker: Uuid,
+        id: Uuid,
+    ) -> Result<Option<PortfolioItem>, StoreError> {
+        let Some(p) = self.tree.get(member_key(broker, id))? else {
+            return Ok(None);
+        };
+        let position = Position(
+            p.as_ref()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("portfolio membership".into()))?,
+        );
+        match self.tree.get(entry_key(broker, &position))? {
+            Some(v) => self.item(position, &v),
+            None => Ok(None),
+        }
+    }
+
+    fn item(&self, position: Position, entry: &[u8]) -> Result<Option<PortfolioItem>, StoreError> {
+        let entry: PortfolioEntry = decode(entry)?;
+        let rk = hex::decode(&entry.record)
+            .map_err(|_| StoreError::Corrupt("portfolio entry".into()))?;
+        let Some(v) = self.tree.get(key(RECORD, &rk))? else {
+            return Ok(None);
+        };
+        Ok(Some(PortfolioItem {
+            position,
+            entry,
+            record: decode(&v)?,
+        }))
+    }
+
+    /// A page of a broker's portfolio, newest first: at most `limit` items that `keep`
+    /// accepts, starting after `after` (a previous page's `next`).
+    pub fn portfolio_page(
+        &self,
+        broker: Uuid,
+        after: Option<Position>,
+        limit: usize,
+        keep: impl Fn(&PortfolioItem) -> bool,
+    ) -> Result<PortfolioPage, StoreError> {
+        let prefix = portfolio_prefix(broker);
+        let end = match after {
+            Some(p) => entry_key(broker, &p),
+            None => {
+                let mut e = prefix.clone();
+                e.extend_from_slice(&[0xff; 25]);
+                e
+            }
+        };
+        let mut page = PortfolioPage::default();
+        for kv in self.tree.range(prefix.clone()..end).rev() {
+            let (k, v) = kv?;
+            let position = Position(
+                k[prefix.len()..]
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("portfolio key".into()))?,
+            );
+            let Some(item) = self.item(position, &v)? else {
+                tracing::warn!("portfolio entry without its record");
+                continue;
+            };
+            if !keep(&item) {
+                continue;
+            }
+            if page.items.len() == limit {
+                page.next = page.items.last().map(|i| i.position);
+                break;
+            }
+            page.items.push(item);
+        }
+        Ok(page)
+    }
+
+    /// Every portfolio entry of every broker with its broker id (backups).
+    pub(super) fn portfolio_entries(
+        &self,
+    ) -> impl Iterator<Item = Result<(Uuid, Position, PortfolioEntry), StoreError>> + '_ {
+        self.tree.scan_prefix([PORTFOLIO]).map(|kv| {
+            let (k, v) = kv?;
+            let bad = || StoreError::Corrupt("portfolio key".into());
+            let broker = Uuid::from_slice(&k[1..17]).map_err(|_| bad())?;
+            let position = Position(k[17..].try_into().map_err(|_| bad())?);
+            Ok((broker, position, decode(&v)?))
+        })
+    }
+
+    /// Puts back a portfolio entry from a backup.
+    pub(super) fn restore_entry(
+        &self,
+        broker: Uuid,
+        position: Position,
+        entry: &PortfolioEntry,
+    ) -> Result<(), StoreError> {
+        let id = Uuid::from_slice(&position.0[8..])
+            .map_err(|_| StoreError::Corrupt("portfolio position".into()))?;
+        let mut batch = sled::Batch::default();
+        batch.insert(entry_key(broker, &position), encode(entry)?);
+        batch.insert(member_key(broker, id), &position.0);
+        self.tree.apply_batch(batch)?;
+        Ok(())
+    }
+}
