@@ -4,6 +4,7 @@
 //! `questionnaire` and `scoring` are the pure core, `store` owns sled, `web` owns HTTP.
 //! [`startup::Application`] wires them together; `main.rs` and the tests both use it.
 
+pub mod accounts;
 pub mod assessment;
 pub mod assets;
 pub mod config;

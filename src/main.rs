@@ -1,5 +1,5 @@
 //! The `shindan` command: serve (the default), validate questionnaires, back up and
-//! restore the data directory.
+//! restore the data directory, manage broker accounts.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use shindan::accounts;
 use shindan::config::{Config, DEFAULT_BIND, DEFAULT_DATA_DIR, DEFAULT_QUESTIONNAIRES};
 use shindan::questionnaire::load_dir;
 use shindan::startup::Application;
@@ -48,6 +49,35 @@ enum Command {
         file: PathBuf,
         #[arg(long, env = "SHINDAN_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+    },
+    /// Manage broker accounts (with the server stopped; while it runs, use the admin API).
+    Broker {
+        #[command(subcommand)]
+        action: BrokerAction,
+        #[arg(long, env = "SHINDAN_DATA_DIR", default_value = DEFAULT_DATA_DIR, global = true)]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum BrokerAction {
+    /// Create a broker; prints its id, then its secret token alone on the last line.
+    Add {
+        /// The broker's name as shown on its pages.
+        #[arg(long)]
+        name: String,
+    },
+    /// One line per broker: id, name, creation date, status. Never a token.
+    List,
+    /// Disable a broker at once.
+    Revoke {
+        /// The broker's id.
+        id: String,
+    },
+    /// Give a broker a new token (printed alone on the last line); the old one stops working.
+    Rotate {
+        /// The broker's id.
+        id: String,
     },
 }
 
@@ -164,5 +194,51 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("restored {n} assessment(s) into {}", data_dir.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Broker { action, data_dir } => broker(action, &data_dir),
     }
+}
+
+/// Runs a broker command on a stopped server's data directory; a running server holds the
+/// directory's lock, and the store then refuses to open with a message saying so.
+fn broker(action: BrokerAction, data_dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let store = Store::open(data_dir)?;
+    match action {
+        BrokerAction::Add { name } => {
+            let (broker, token) = block_on(accounts::add(&store, &name))?;
+            println!("broker {} created: {}", broker.id, broker.name);
+            println!("Its token follows, shown this once. Give it to the broker privately.");
+            println!("{}", token.expose());
+        }
+        BrokerAction::List => {
+            for b in store.brokers()? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    b.id,
+                    b.name,
+                    b.created_at.format("%Y-%m-%d"),
+                    b.status().as_str()
+                );
+            }
+        }
+        BrokerAction::Revoke { id } => {
+            let id = accounts::parse_id(&id)?;
+            let broker = block_on(accounts::revoke(&store, id))?;
+            println!("broker {} ({}) revoked", broker.id, broker.name);
+        }
+        BrokerAction::Rotate { id } => {
+            let id = accounts::parse_id(&id)?;
+            let (broker, token) = block_on(accounts::rotate(&store, id))?;
+            println!(
+                "broker {} ({}): new token; the old one no longer works",
+                broker.id, broker.name
+            );
+            println!("{}", token.expose());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs one store operation to completion on this thread.
+fn block_on<F: std::future::Future>(operation: F) -> F::Output {
+    actix_web::rt::System::new().block_on(operation)
 }
