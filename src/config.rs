@@ -12,6 +12,39 @@ pub const DEFAULT_QUESTIONNAIRES: &str = "./questionnaires";
 /// The largest request body accepted, JSON or form.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// Requests allowed per client address on the routes that take a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Broker login attempts per minute, after a burst of `login_burst`.
+    pub login_per_minute: u32,
+    pub login_burst: u32,
+    /// Requests per second with a broker or admin token or a broker session, after a
+    /// burst of `token_burst`.
+    pub token_per_second: u32,
+    pub token_burst: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            login_per_minute: 6,
+            login_burst: 10,
+            token_per_second: 20,
+            token_burst: 100,
+        }
+    }
+}
+
+/// The operator's secret for the admin API. Its `Debug` prints nothing secret.
+#[derive(Clone)]
+pub struct AdminToken(pub String);
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(..)")
+    }
+}
+
 /// What the server needs to start.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -23,6 +56,9 @@ pub struct Config {
     /// The address users reach the site at (`https://shindan.example.jp`), for the private
     /// links shown on pages; `None` takes it from the request.
     pub public_url: Option<String>,
+    /// Turns the admin API on; off when `None`.
+    pub admin_token: Option<AdminToken>,
+    pub rate_limits: RateLimits,
 }
 
 impl Default for Config {
@@ -33,6 +69,8 @@ impl Default for Config {
             questionnaires: DEFAULT_QUESTIONNAIRES.into(),
             workers: None,
             public_url: None,
+            admin_token: None,
+            rate_limits: RateLimits::default(),
         }
     }
 }

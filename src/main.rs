@@ -9,11 +9,16 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use shindan::accounts;
-use shindan::config::{Config, DEFAULT_BIND, DEFAULT_DATA_DIR, DEFAULT_QUESTIONNAIRES};
+use shindan::config::{
+    AdminToken, Config, RateLimits, DEFAULT_BIND, DEFAULT_DATA_DIR, DEFAULT_QUESTIONNAIRES,
+};
 use shindan::questionnaire::load_dir;
 use shindan::startup::Application;
 use shindan::store::Store;
 use tracing_subscriber::EnvFilter;
+
+/// The shortest admin token accepted: about 192 bits in base64.
+const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 
 #[derive(Parser)]
 #[command(
@@ -99,6 +104,18 @@ struct ServeArgs {
     /// (default: taken from each request's Host).
     #[arg(long, env = "SHINDAN_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Turns on the admin API (`/api/v1/admin`) with this bearer token; off when unset.
+    #[arg(long, env = "SHINDAN_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Broker login attempts allowed per minute and client address (after a burst of 10).
+    #[arg(long, env = "SHINDAN_LOGIN_RATE", default_value_t = RateLimits::default().login_per_minute,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    login_rate: u32,
+    /// Requests per second and client address on the routes with a broker or admin token
+    /// or a broker session (after a burst of 100, or of the rate when higher).
+    #[arg(long, env = "SHINDAN_TOKEN_RATE", default_value_t = RateLimits::default().token_per_second,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    token_rate: u32,
 }
 
 fn main() -> ExitCode {
@@ -125,12 +142,28 @@ fn main() -> ExitCode {
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve(args) => {
+            if let Some(t) = args.admin_token.as_deref().filter(|t| !t.trim().is_empty()) {
+                anyhow::ensure!(
+                    t.trim().len() >= MIN_ADMIN_TOKEN_CHARS,
+                    "SHINDAN_ADMIN_TOKEN must have at least {MIN_ADMIN_TOKEN_CHARS} characters (try: openssl rand -base64 32)"
+                );
+            }
             let config = Config {
                 bind: args.bind,
                 data_dir: args.data_dir,
                 questionnaires: args.questionnaires,
                 workers: args.workers.map(usize::from),
                 public_url: args.public_url,
+                admin_token: args
+                    .admin_token
+                    .filter(|t| !t.trim().is_empty())
+                    .map(AdminToken),
+                rate_limits: RateLimits {
+                    login_per_minute: args.login_rate,
+                    token_per_second: args.token_rate,
+                    token_burst: RateLimits::default().token_burst.max(args.token_rate),
+                    ..RateLimits::default()
+                },
             };
             let app = Application::build(&config)?;
             actix_web::rt::System::new()

@@ -20,6 +20,11 @@ pub enum StartupError {
     Questionnaires(Vec<Problem>),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("cannot read or create the session key in {path}: {source}")]
+    SessionKey {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -61,6 +66,12 @@ impl Application {
             addr: config.bind.clone(),
             source,
         })?;
+        let session_key = web::session::load_or_create_key(&config.data_dir).map_err(|source| {
+            StartupError::SessionKey {
+                path: config.data_dir.display().to_string(),
+                source,
+            }
+        })?;
         let state = aw::Data::new(web::AppState {
             catalog,
             store: store.clone(),
@@ -70,6 +81,12 @@ impl Application {
                 .public_url
                 .as_ref()
                 .map(|u| u.trim_end_matches('/').to_string()),
+            session_key,
+            admin_digest: config
+                .admin_token
+                .as_ref()
+                .map(|t| web::auth::admin_digest(&t.0)),
+            limiters: web::limits::Limiters::new(&config.rate_limits),
         });
         let mut server =
             HttpServer::new(move || App::new().app_data(state.clone()).configure(web::configure))

@@ -4,8 +4,10 @@
 //! `Ui` value never shows the other language by accident. Knows nothing of HTTP types: the
 //! web layer passes the query, cookie and `Accept-Language` values in as plain strings.
 
+mod broker;
 mod strings;
 
+pub use broker::BrokerUi;
 pub use strings::Ui;
 
 use serde::{Deserialize, Serialize};
@@ -51,6 +53,14 @@ impl Lang {
         match self {
             Lang::Ja => &strings::JA,
             Lang::En => &strings::EN,
+        }
+    }
+
+    /// The broker pages' strings of this language.
+    pub fn broker(self) -> &'static BrokerUi {
+        match self {
+            Lang::Ja => &broker::JA,
+            Lang::En => &broker::EN,
         }
     }
 

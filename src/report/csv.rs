@@ -1,8 +1,9 @@
 //! CSV exports, UTF-8 with a byte order mark so that Excel opens Japanese correctly.
 
 use super::analysis::Analysis;
-use crate::i18n::Lang;
+use crate::i18n::{BrokerUi, Lang};
 use crate::scoring::format1;
+use crate::store::{Membership, PortfolioStatus};
 
 /// The byte order mark Excel needs to read UTF-8.
 pub const BOM: &str = "\u{feff}";
@@ -69,6 +70,100 @@ pub fn actions(a: &Analysis, lang: Lang) -> String {
         ]);
     }
     finish(w)
+}
+
+/// One assessment of a broker's portfolio, as the portfolio CSV shows it.
+pub struct PortfolioRow {
+    pub id: String,
+    pub client_name: String,
+    pub proposal_ref: String,
+    pub membership: Membership,
+    pub status: PortfolioStatus,
+    pub questionnaire: String,
+    pub created_at: String,
+    pub submitted_at: String,
+    pub overall: String,
+    pub grade: String,
+    pub report_url: String,
+}
+
+/// A broker's portfolio, one row per assessment. With a language, the headers and the
+/// status words are that language's (for people); without, they are the API's codes (for
+/// systems).
+pub fn portfolio(rows: &[PortfolioRow], lang: Option<Lang>) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let b = lang.map(Lang::broker);
+    let _ = w.write_record(match b {
+        Some(b) => [
+            "ID",
+            b.col_client,
+            b.col_proposal,
+            b.col_kind,
+            b.col_status,
+            b.col_questionnaire,
+            b.col_created,
+            b.col_submitted,
+            b.col_overall,
+            b.col_grade,
+            b.col_report_url,
+        ],
+        None => [
+            "id",
+            "client_name",
+            "proposal_ref",
+            "membership",
+            "status",
+            "questionnaire",
+            "created_at",
+            "submitted_at",
+            "overall",
+            "grade",
+            "report_url",
+        ],
+    });
+    for r in rows {
+        let (membership, status) = match b {
+            Some(b) => (membership_word(b, r.membership), status_word(b, r.status)),
+            None => (
+                match r.membership {
+                    Membership::Invited => "invited",
+                    Membership::Attached => "attached",
+                },
+                r.status.as_str(),
+            ),
+        };
+        let _ = w.write_record([
+            r.id.as_str(),
+            &text(&r.client_name),
+            &text(&r.proposal_ref),
+            membership,
+            status,
+            &text(&r.questionnaire),
+            &r.created_at,
+            &r.submitted_at,
+            &r.overall,
+            &r.grade,
+            &r.report_url,
+        ]);
+    }
+    finish(w)
+}
+
+/// How a broker page names a status.
+pub fn status_word(b: &BrokerUi, status: PortfolioStatus) -> &'static str {
+    match status {
+        PortfolioStatus::Invited => b.status_invited,
+        PortfolioStatus::InProgress => b.status_in_progress,
+        PortfolioStatus::Submitted => b.status_submitted,
+    }
+}
+
+/// How a broker page names the way an item joined the portfolio.
+pub fn membership_word(b: &BrokerUi, m: Membership) -> &'static str {
+    match m {
+        Membership::Invited => b.membership_invited,
+        Membership::Attached => b.membership_attached,
+    }
 }
 
 #[cfg(test)]

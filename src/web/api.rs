@@ -132,15 +132,7 @@ fn authorized(
     req: &HttpRequest,
     id: &str,
 ) -> Result<(AssessmentRecord, Arc<Questionnaire>), ApiError> {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then_some(token)
-        })
-        .and_then(|t| EditToken::parse(t.trim()));
+    let token = super::auth::bearer(req).and_then(EditToken::parse);
     let unauthorized = || {
         ApiError::new(
             ErrorCode::Unauthorized,

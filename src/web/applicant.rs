@@ -137,14 +137,7 @@ impl Draft {
         let q = state
             .questionnaire_for(&record)
             .ok_or_else(|| PageError::new(lang, ErrorCode::QuestionnaireUnavailable))?;
-        let base = match &state.public_url {
-            Some(url) => url.clone(),
-            None => {
-                let info = req.connection_info();
-                format!("{}://{}", info.scheme(), info.host())
-            }
-        };
-        let resume_url = format!("{base}/a/{}", token.expose());
+        let resume_url = format!("{}/a/{}", state.base_url(req), token.expose());
         Ok(Draft {
             token,
             record,

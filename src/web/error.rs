@@ -232,6 +232,7 @@ pub fn describe(lang: Lang, code: ErrorCode) -> (&'static str, &'static str) {
             (ui.err_not_found_title, ui.err_not_found_body)
         }
         ErrorCode::CrossOrigin => (ui.err_cross_origin_title, ui.err_cross_origin_body),
+        ErrorCode::RateLimited => (ui.err_rate_title, ui.err_rate_body),
         ErrorCode::UnknownQuestionnaire | ErrorCode::QuestionnaireUnavailable => {
             (ui.err_questionnaire_title, ui.err_questionnaire_body)
         }

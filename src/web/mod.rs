@@ -2,14 +2,20 @@
 //! request logs. Handlers are thin: parse the input, call `assessment` and `store`, render.
 //! No business rule lives here.
 
+mod admin;
 mod api;
 mod applicant;
 mod assets;
+pub mod auth;
+mod broker;
+mod broker_api;
 mod error;
 mod form;
 mod lang;
+pub mod limits;
 pub mod pages;
 pub mod report;
+pub mod session;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -38,6 +44,11 @@ pub struct AppState {
     pub archived: std::sync::Mutex<std::collections::HashMap<String, Arc<Questionnaire>>>,
     /// The configured public address, without a trailing slash.
     pub public_url: Option<String>,
+    /// Signs broker session cookies.
+    pub session_key: actix_web::cookie::Key,
+    /// SHA-256 of the admin token; the admin API is off when `None`.
+    pub admin_digest: Option<[u8; 32]>,
+    pub limiters: limits::Limiters,
 }
 
 impl AppState {
@@ -45,9 +56,17 @@ impl AppState {
     /// one (same content hash; any hash for a draft, which follows its version's file),
     /// else the archived text of the exact file a submitted record was scored with.
     pub fn questionnaire_for(&self, record: &AssessmentRecord) -> Option<Arc<Questionnaire>> {
-        let r = &record.questionnaire;
+        self.questionnaire_of(&record.questionnaire, record.status)
+    }
+
+    /// [`AppState::questionnaire_for`] by the record's questionnaire and status.
+    pub fn questionnaire_of(
+        &self,
+        r: &crate::store::QuestionnaireRef,
+        status: Status,
+    ) -> Option<Arc<Questionnaire>> {
         if let Some(q) = self.catalog.get(&r.id, &r.version) {
-            if q.hash == r.hash || record.status != Status::Submitted {
+            if q.hash == r.hash || status != Status::Submitted {
                 return Some(q);
             }
         }
@@ -61,6 +80,19 @@ impl AppState {
             cache.insert(r.hash.clone(), q.clone());
         }
         Some(q)
+    }
+}
+
+impl AppState {
+    /// The address users reach the site at: the configured one, else the request's.
+    pub fn base_url(&self, req: &actix_web::HttpRequest) -> String {
+        match &self.public_url {
+            Some(url) => url.clone(),
+            None => {
+                let info = req.connection_info();
+                format!("{}://{}", info.scheme(), info.host())
+            }
+        }
     }
 }
 
@@ -89,9 +121,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/healthz", web::get().to(healthz))
                 .configure(assets::routes)
+                .configure(broker_api::routes)
+                .configure(admin::routes)
                 .configure(api::routes)
                 .configure(applicant::routes)
                 .configure(report::routes)
+                .configure(broker::routes)
                 .default_service(web::to(not_found)),
         );
 }

@@ -1,0 +1,126 @@
+//! The admin API under `/api/v1/admin`: the command line's broker operations, for adding
+//! brokers without stopping the server. Off unless `SHINDAN_ADMIN_TOKEN` is set; every
+//! route takes that token as a bearer token ([`Admin`]).
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Admin;
+use super::error::{ApiError, ErrorCode};
+use super::AppState;
+use crate::accounts::{self, AccountError};
+use crate::store::Broker;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1/admin")
+            .route("/brokers", web::post().to(add))
+            .route("/brokers", web::get().to(list))
+            .route("/brokers/{id}", web::get().to(one))
+            .route("/brokers/{id}", web::delete().to(revoke))
+            .route("/brokers/{id}/rotate", web::post().to(rotate))
+            .default_service(web::to(super::not_found)),
+    );
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::InvalidName => {
+                ApiError::new(ErrorCode::InvalidField, e.to_string()).with_field("name")
+            }
+            AccountError::NotFound(_) => ApiError::new(ErrorCode::NotFound, "no such broker"),
+            AccountError::Revoked(_) => ApiError::new(ErrorCode::BrokerRevoked, e.to_string()),
+            AccountError::Store(e) => {
+                tracing::error!(error = %e, "storage failed");
+                ApiError::new(
+                    ErrorCode::Internal,
+                    "the server could not complete the request",
+                )
+            }
+        }
+    }
+}
+
+/// A broker as the admin API shows it: never its token or the token's digest.
+fn broker_json(b: &Broker) -> Value {
+    json!({
+        "id": b.id,
+        "name": b.name,
+        "created_at": b.created_at,
+        "status": b.status().as_str(),
+        "rotated_at": b.rotated_at,
+        "revoked_at": b.revoked_at,
+    })
+}
+
+fn no_store(mut res: actix_web::HttpResponseBuilder, body: Value) -> HttpResponse {
+    res.insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AddRequest {
+    name: String,
+}
+
+#[tracing::instrument(skip_all)]
+async fn add(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    body: web::Json<AddRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (broker, token) = accounts::add(&state.store, &body.name).await?;
+    let mut out = broker_json(&broker);
+    out["token"] = token.expose().into();
+    Ok(no_store(HttpResponse::Created(), out))
+}
+
+async fn list(state: web::Data<AppState>, _admin: Admin) -> Result<HttpResponse, ApiError> {
+    let brokers = state.store.brokers().map_err(AccountError::from)?;
+    Ok(no_store(
+        HttpResponse::Ok(),
+        brokers.iter().map(broker_json).collect(),
+    ))
+}
+
+async fn one(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = accounts::parse_id(&id)?;
+    let broker = state
+        .store
+        .broker(id)
+        .map_err(AccountError::from)?
+        .ok_or_else(|| AccountError::NotFound(id.to_string()))?;
+    Ok(no_store(HttpResponse::Ok(), broker_json(&broker)))
+}
+
+#[tracing::instrument(skip_all)]
+async fn revoke(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = accounts::parse_id(&id)?;
+    let broker = accounts::revoke(&state.store, id).await?;
+    Ok(no_store(HttpResponse::Ok(), broker_json(&broker)))
+}
+
+#[tracing::instrument(skip_all)]
+async fn rotate(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = accounts::parse_id(&id)?;
+    let (broker, token) = accounts::rotate(&state.store, id).await?;
+    let mut out = broker_json(&broker);
+    out["token"] = token.expose().into();
+    Ok(no_store(HttpResponse::Ok(), out))
+}

@@ -1,0 +1,172 @@
+//! Who is asking: the bearer token of the `Authorization` header, and the extractors of the
+//! broker API (a broker's token), the broker pages (a broker's session cookie) and the
+//! admin API (the operator's token). Each counts the request against the client address's
+//! rate limit first, so guessing costs time whatever the answer.
+
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::error::{ApiError, ErrorCode, PageError};
+use super::lang::negotiate;
+use super::limits::Limit;
+use super::{session, AppState};
+use crate::i18n::Lang;
+use crate::store::Broker;
+use crate::tokens::BrokerToken;
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then_some(token.trim())
+        })
+}
+
+fn state(req: &HttpRequest) -> Result<&web::Data<AppState>, actix_web::Error> {
+    req.app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "no application state").into())
+}
+
+fn internal(e: impl std::fmt::Display) -> actix_web::Error {
+    tracing::error!(error = %e, "storage failed");
+    ApiError::new(
+        ErrorCode::Internal,
+        "the server could not complete the request",
+    )
+    .into()
+}
+
+/// A broker API request with a valid, active broker token.
+pub struct ApiBroker(pub Broker);
+
+fn api_broker(req: &HttpRequest) -> Result<ApiBroker, actix_web::Error> {
+    let state = state(req)?;
+    state.limiters.check(req, Limit::Token)?;
+    let unauthorized = || -> actix_web::Error {
+        ApiError::new(
+            ErrorCode::Unauthorized,
+            "a valid broker token is required (Authorization: Bearer <broker token>)",
+        )
+        .into()
+    };
+    let token = bearer(req)
+        .and_then(BrokerToken::parse)
+        .ok_or_else(unauthorized)?;
+    match state.store.authenticate_broker(&token) {
+        Ok(Some(broker)) => Ok(ApiBroker(broker)),
+        Ok(None) => Err(unauthorized()),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+impl FromRequest for ApiBroker {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<ApiBroker, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(api_broker(req))
+    }
+}
+
+/// A broker page request with a valid session, and the page language.
+pub struct PageBroker {
+    pub broker: Broker,
+    pub lang: Lang,
+}
+
+/// No valid session: back to the login form.
+#[derive(Debug)]
+pub struct SignInFirst;
+
+impl std::fmt::Display for SignInFirst {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("sign in first")
+    }
+}
+
+impl ResponseError for SignInFirst {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        actix_web::http::StatusCode::SEE_OTHER
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/broker/login"))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .cookie(session::removal())
+            .finish()
+    }
+}
+
+fn page_broker(req: &HttpRequest) -> Result<PageBroker, actix_web::Error> {
+    let state = state(req)?;
+    let lang = negotiate(req).lang;
+    state.limiters.check(req, Limit::Token)?;
+    match session::broker_of(req, &state.session_key, &state.store) {
+        Ok(Some(broker)) => Ok(PageBroker { broker, lang }),
+        Ok(None) => Err(SignInFirst.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "storage failed");
+            Err(PageError::new(lang, ErrorCode::Internal).into())
+        }
+    }
+}
+
+impl FromRequest for PageBroker {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<PageBroker, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(page_broker(req))
+    }
+}
+
+/// The digest the admin token is compared by (fixed length, so the comparison takes the
+/// same time whatever is presented).
+pub fn admin_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// An admin API request with the operator's token.
+pub struct Admin;
+
+fn admin(req: &HttpRequest) -> Result<Admin, actix_web::Error> {
+    let state = state(req)?;
+    let Some(expected) = &state.admin_digest else {
+        return Err(ApiError::new(
+            ErrorCode::AdminDisabled,
+            "the admin API is off; start the server with SHINDAN_ADMIN_TOKEN set to use it",
+        )
+        .into());
+    };
+    state.limiters.check(req, Limit::Token)?;
+    let presented = admin_digest(bearer(req).unwrap_or(""));
+    if bool::from(presented.ct_eq(expected)) {
+        Ok(Admin)
+    } else {
+        Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "the admin token is required (Authorization: Bearer <SHINDAN_ADMIN_TOKEN>)",
+        )
+        .into())
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Admin, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(admin(req))
+    }
+}
