@@ -1,6 +1,7 @@
 //! Broker invitations: a draft owned by a broker, with the client's company name filled
 //! in, and read-only attachments of a company's own submitted assessment.
 
+use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
 use super::{check_previous, new_draft, AssessmentError, Changes, Created};
@@ -15,11 +16,19 @@ pub const MAX_CLIENT_NAME_CHARS: usize = 120;
 /// The longest proposal reference, in characters.
 pub const MAX_PROPOSAL_REF_CHARS: usize = 64;
 
-/// Trims `raw` and accepts it when it has 1 to `max` characters and no control character.
+/// Characters that reorder how text is displayed (bidirectional overrides and isolates):
+/// in a name they could make one client look like another.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Trims `raw` and accepts it when it has 1 to `max` characters and no control or
+/// bidirectional formatting character.
 fn clean(raw: &str, max: usize) -> Option<String> {
     let s = raw.trim();
     let n = s.chars().count();
-    (n > 0 && n <= max && !s.chars().any(char::is_control)).then(|| s.to_string())
+    let ok = n > 0 && n <= max && !s.chars().any(|c| c.is_control() || is_bidi_control(c));
+    ok.then(|| s.to_string())
 }
 
 /// A client's name as a broker files it.
@@ -37,18 +46,11 @@ impl ClientName {
         &self.0
     }
 
-    /// The form under which two names count as the same client: trimmed, case and
-    /// width folded (ＡＢＣ株式会社 and abc株式会社 are one client).
+    /// The form under which two names count as the same client: trimmed, NFKC-normalised
+    /// (full-width letters and half-width katakana become their usual forms) and lower
+    /// case, so ＡＢＣ株式会社, abc株式会社 and ABCｶﾌﾞｼｷｶﾞｲｼｬ match as users expect.
     pub fn folded(raw: &str) -> String {
-        raw.trim()
-            .chars()
-            .map(|c| match c {
-                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-                '\u{3000}' => ' ',
-                c => c,
-            })
-            .flat_map(char::to_lowercase)
-            .collect()
+        raw.trim().nfkc().flat_map(char::to_lowercase).collect()
     }
 }
 

@@ -94,3 +94,17 @@ fn a_required_multiselect_needs_at_least_one_choice() {
     .unwrap();
     submit_record(&q, &mut draft).unwrap();
 }
+
+#[test]
+fn client_names_fold_width_case_and_half_width_katakana() {
+    use super::ClientName;
+    assert_eq!(ClientName::folded(" ＡＢＣ株式会社 "), "abc株式会社");
+    assert_eq!(
+        ClientName::folded("ｶﾌﾞｼｷｶﾞｲｼｬｻﾝﾌﾟﾙ"),
+        "カブシキガイシャサンプル"
+    );
+    assert!(ClientName::parse("\u{202E}evil").is_err());
+    assert!(ClientName::parse("a\tb").is_err());
+    assert!(ClientName::parse(&"字".repeat(120)).is_ok());
+    assert!(ClientName::parse(&"字".repeat(121)).is_err());
+}

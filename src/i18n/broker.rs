@@ -69,6 +69,8 @@ pub struct BrokerUi {
     pub reinvite_lead: &'static str,
     pub reinvite_button: &'static str,
     pub chart_of: &'static str,
+    pub change: &'static str,
+    pub overall_row: &'static str,
 }
 
 pub static JA: BrokerUi = BrokerUi {
@@ -137,6 +139,8 @@ pub static JA: BrokerUi = BrokerUi {
     reinvite_lead: "最新の提出と比較できる新しい回答リンクを作成します。",
     reinvite_button: "再診断の招待リンクを作成",
     chart_of: "{client} のリスク対策度",
+    change: "増減",
+    overall_row: "総合",
 };
 
 pub static EN: BrokerUi = BrokerUi {
@@ -205,4 +209,6 @@ pub static EN: BrokerUi = BrokerUi {
     reinvite_lead: "Creates a new answering link whose report is compared with the latest submission.",
     reinvite_button: "Create re-assessment link",
     chart_of: "Risk countermeasures of {client}",
+    change: "Change",
+    overall_row: "Overall",
 };

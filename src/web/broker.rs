@@ -1,6 +1,486 @@
-//! The broker pages under `/broker`: sign-in, the portfolio dashboard, invitations, shared
-//! reports and a client's history.
+//! The broker pages under `/broker`: sign-in and sign-out, the portfolio dashboard,
+//! invitations, shared reports, a client's history and the portfolio as CSV. Every page
+//! but sign-in takes a session ([`PageBroker`]); every form goes through [`FormData`], which
+//! refuses cross-site posts.
 
-use actix_web::web;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use maud::Markup;
 
-pub fn routes(_cfg: &mut web::ServiceConfig) {}
+use super::auth::PageBroker;
+use super::broker_api::{all_items, csv_rows, page, Filter, ListQuery};
+use super::error::{ErrorCode, PageError};
+use super::form::FormData;
+use super::lang::PageLang;
+use super::limits::Limit;
+use super::pages::broker::{self as pages, Dashboard, History, Row};
+use super::{session, AppState, X_ROBOTS_TAG};
+use crate::assessment::{self, AssessmentError, ClientName};
+use crate::i18n::Lang;
+use crate::report::{csv, radar};
+use crate::store::{PortfolioItem, Status};
+use crate::tokens::BrokerToken;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/broker", web::get().to(dashboard))
+        .route("/broker/login", web::get().to(login_form))
+        .route("/broker/login", web::post().to(login))
+        .route("/broker/logout", web::post().to(logout))
+        .route("/broker/invitations", web::post().to(invite))
+        .route("/broker/attach", web::post().to(attach))
+        .route("/broker/clients", web::get().to(history))
+        .route("/broker/portfolio.csv", web::get().to(portfolio_csv));
+}
+
+/// Headers of every broker page: private, never stored, never indexed.
+fn private(mut res: HttpResponseBuilder) -> HttpResponseBuilder {
+    res.insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((X_ROBOTS_TAG, "noindex"));
+    res
+}
+
+fn html(mut res: HttpResponseBuilder, lang: PageLang, body: Markup) -> HttpResponse {
+    lang.remember(&mut res);
+    private(res)
+        .content_type("text/html; charset=utf-8")
+        .body(body.into_string())
+}
+
+fn internal(lang: Lang, e: impl std::fmt::Display) -> PageError {
+    tracing::error!(error = %e, "broker page failed");
+    PageError::new(lang, ErrorCode::Internal)
+}
+
+fn secure(state: &AppState) -> bool {
+    state
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
+}
+
+async fn login_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: PageLang,
+) -> Result<HttpResponse, PageError> {
+    if let Ok(Some(_)) = session::broker_of(&req, &state.session_key, &state.store) {
+        return Ok(private(HttpResponse::SeeOther())
+            .insert_header((header::LOCATION, "/broker"))
+            .finish());
+    }
+    Ok(html(
+        HttpResponse::Ok(),
+        lang,
+        pages::login(lang.lang, None),
+    ))
+}
+
+#[tracing::instrument(skip_all)]
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: PageLang,
+    form: FormData,
+) -> actix_web::Result<HttpResponse> {
+    state.limiters.check(&req, Limit::Login)?;
+    let broker = match form.get("token").and_then(|t| BrokerToken::parse(t.trim())) {
+        Some(token) => state
+            .store
+            .authenticate_broker(&token)
+            .map_err(|e| internal(lang.lang, e))?,
+        None => None,
+    };
+    let Some(broker) = broker else {
+        tracing::info!("broker sign-in refused");
+        let page = pages::login(lang.lang, Some(lang.lang.broker().login_failed));
+        return Ok(html(HttpResponse::Unauthorized(), lang, page));
+    };
+    tracing::info!(broker = %broker.id, "broker signed in");
+    Ok(private(HttpResponse::SeeOther())
+        .cookie(session::issue(&state.session_key, &broker, secure(&state)))
+        .insert_header((header::LOCATION, "/broker"))
+        .finish())
+}
+
+async fn logout(_form: FormData) -> HttpResponse {
+    private(HttpResponse::SeeOther())
+        .cookie(session::removal())
+        .insert_header((header::LOCATION, "/broker/login"))
+        .finish()
+}
+
+/// Messages a dashboard may carry besides the portfolio.
+#[derive(Default)]
+struct Messages<'a> {
+    notice: Option<&'a str>,
+    invite_error: Option<&'a str>,
+    attach_error: Option<&'a str>,
+}
+
+/// The thumbnail of a submitted item, titled with its client and overall score.
+fn thumbnail(item: &PortfolioItem, lang: Lang) -> Option<String> {
+    let scores = item.record.scores.as_ref()?;
+    let values: Vec<Option<f64>> = scores.domains.iter().map(|d| d.score).collect();
+    let title = format!(
+        "{} {}",
+        lang.broker()
+            .chart_of
+            .replace("{client}", &item.entry.client_name),
+        scores
+            .overall
+            .map(crate::scoring::format1)
+            .unwrap_or_default()
+    );
+    Some(radar::thumbnail(&values, &title))
+}
+
+fn rows(items: &[PortfolioItem], lang: Lang) -> Vec<Row<'_>> {
+    items
+        .iter()
+        .map(|item| Row {
+            item,
+            thumbnail: thumbnail(item, lang),
+        })
+        .collect()
+}
+
+/// `/broker` or `path` with the filters (and a cursor) as query.
+fn filtered_href(path: &str, filter: &Filter, raw_name: &str, cursor: Option<String>) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    if let Some(s) = filter.status {
+        q.append_pair("status", s.as_str());
+    }
+    if !raw_name.trim().is_empty() {
+        q.append_pair("q", raw_name.trim());
+    }
+    if let Some(c) = cursor {
+        q.append_pair("cursor", &c);
+    }
+    let q = q.finish();
+    if q.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{q}")
+    }
+}
+
+fn render_dashboard(
+    state: &AppState,
+    broker: &PageBroker,
+    query: &ListQuery,
+    messages: Messages,
+) -> Result<Markup, PageError> {
+    let lang = broker.lang;
+    let filter = query
+        .parse()
+        .map_err(|_| PageError::new(lang, ErrorCode::InvalidQuery))?;
+    let page = page(state, broker.broker.id, &filter).map_err(|e| internal(lang, e))?;
+    let raw_name = query.q.as_deref().unwrap_or("");
+    let questionnaires = state.catalog.latest_all();
+    let view = Dashboard {
+        broker_name: &broker.broker.name,
+        questionnaires: &questionnaires,
+        rows: rows(&page.items, lang),
+        status: filter.status,
+        name: raw_name,
+        next_href: page
+            .next
+            .map(|p| filtered_href("/broker", &filter, raw_name, Some(p.to_cursor()))),
+        first_href: filter
+            .after
+            .map(|_| filtered_href("/broker", &filter, raw_name, None)),
+        csv_href: filtered_href("/broker/portfolio.csv", &filter, raw_name, None),
+        notice: messages.notice,
+        invite_error: messages.invite_error,
+        attach_error: messages.attach_error,
+    };
+    Ok(pages::dashboard(lang, &view))
+}
+
+async fn dashboard(
+    state: web::Data<AppState>,
+    broker: PageBroker,
+    lang: PageLang,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let body = render_dashboard(&state, &broker, &query, Messages::default())?;
+    Ok(html(HttpResponse::Ok(), lang, body))
+}
+
+#[tracing::instrument(skip_all, fields(broker = %broker.broker.id))]
+async fn invite(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    broker: PageBroker,
+    lang: PageLang,
+    form: FormData,
+) -> Result<HttpResponse, PageError> {
+    let l = broker.lang;
+    let refused = |message: &str| -> Result<HttpResponse, PageError> {
+        let body = render_dashboard(
+            &state,
+            &broker,
+            &ListQuery::default(),
+            Messages {
+                invite_error: Some(message),
+                ..Messages::default()
+            },
+        )?;
+        Ok(html(HttpResponse::UnprocessableEntity(), lang, body))
+    };
+    let Some(q) = state
+        .catalog
+        .find(form.get("questionnaire").unwrap_or(""), None)
+    else {
+        return refused(l.ui().err_questionnaire_body);
+    };
+    let client = match ClientName::parse(form.get("client_name").unwrap_or("")) {
+        Ok(c) => c,
+        Err(e) => return refused(&e.to_string()),
+    };
+    let proposal_ref = match assessment::parse_proposal_ref(form.get("proposal_ref")) {
+        Ok(p) => p,
+        Err(e) => return refused(&e.to_string()),
+    };
+    let previous = form.get("previous").filter(|p| !p.is_empty());
+    let created = match assessment::invite(
+        &state.store,
+        &q,
+        broker.broker.id,
+        &client,
+        proposal_ref,
+        previous,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(AssessmentError::Store(e)) => return Err(internal(l, e)),
+        Err(e) => return refused(&e.to_string()),
+    };
+    let link = format!("{}/a/{}", state.base_url(&req), created.edit_token.expose());
+    let page = pages::invited(l, &broker.broker.name, client.as_str(), &link);
+    Ok(html(HttpResponse::Created(), lang, page))
+}
+
+/// The report token in what a broker pastes: a report link or the bare token.
+fn report_token_in(pasted: &str) -> &str {
+    let s = pasted.trim();
+    let s = s.split(['?', '#']).next().unwrap_or(s);
+    let s = s.trim_end_matches('/');
+    match s.rsplit_once("/r/") {
+        Some((_, rest)) => rest.split('/').next().unwrap_or(rest),
+        None => s,
+    }
+}
+
+#[tracing::instrument(skip_all, fields(broker = %broker.broker.id))]
+async fn attach(
+    state: web::Data<AppState>,
+    broker: PageBroker,
+    lang: PageLang,
+    form: FormData,
+) -> Result<HttpResponse, PageError> {
+    let l = broker.lang;
+    let token = report_token_in(form.get("report").unwrap_or(""));
+    let attached = assessment::attach(&state.store, broker.broker.id, token, None)
+        .await
+        .map_err(|e| internal(l, e))?;
+    let (status, messages) = match attached {
+        Some(_) => (
+            HttpResponse::Ok(),
+            Messages {
+                notice: Some(l.broker().attach_done),
+                ..Messages::default()
+            },
+        ),
+        None => (
+            HttpResponse::NotFound(),
+            Messages {
+                attach_error: Some(l.broker().attach_not_found),
+                ..Messages::default()
+            },
+        ),
+    };
+    let body = render_dashboard(&state, &broker, &ListQuery::default(), messages)?;
+    Ok(html(status, lang, body))
+}
+
+#[derive(serde::Deserialize)]
+struct HistoryQuery {
+    name: Option<String>,
+}
+
+async fn history(
+    state: web::Data<AppState>,
+    broker: PageBroker,
+    lang: PageLang,
+    query: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, PageError> {
+    let l = broker.lang;
+    let not_found = || PageError::new(l, ErrorCode::NotFound);
+    let raw = query.name.as_deref().unwrap_or("");
+    let filter = Filter {
+        name: ClientName::folded(raw),
+        ..Filter::default()
+    };
+    if filter.name.is_empty() {
+        return Err(not_found());
+    }
+    let folded = filter.name.clone();
+    let items: Vec<PortfolioItem> = all_items(&state, broker.broker.id, &filter)
+        .map_err(|e| internal(l, e))?
+        .into_iter()
+        .filter(|i| ClientName::folded(&i.entry.client_name) == folded)
+        .collect();
+    let Some(first) = items.first() else {
+        return Err(not_found());
+    };
+    let client = first.entry.client_name.clone();
+    let submitted: Vec<&PortfolioItem> = items
+        .iter()
+        .filter(|i| i.record.status == Status::Submitted)
+        .collect();
+    let radar = submitted
+        .first()
+        .and_then(|latest| history_radar(&state, l, latest, submitted.get(1).copied()));
+    let changes = submitted
+        .first()
+        .map(|latest| history_changes(&state, l, latest, submitted.get(1).copied()))
+        .unwrap_or_default();
+    let reinvite = submitted.first().and_then(|latest| {
+        let r = &latest.record;
+        let q = state.catalog.find(&r.questionnaire.id, None)?;
+        Some((q, r.report_token.clone()))
+    });
+    let view = History {
+        broker_name: &broker.broker.name,
+        client: &client,
+        rows: rows(&items, l),
+        radar,
+        changes,
+        reinvite,
+    };
+    Ok(html(HttpResponse::Ok(), lang, pages::history(l, &view)))
+}
+
+/// Per domain of the latest submission's questionnaire, then overall: the latest and the
+/// previous score, lined up by domain id.
+fn history_changes(
+    state: &AppState,
+    lang: Lang,
+    latest: &PortfolioItem,
+    previous: Option<&PortfolioItem>,
+) -> Vec<(String, Option<f64>, Option<f64>)> {
+    let r = &latest.record;
+    let (Some(q), Some(scores)) = (
+        state.questionnaire_of(&r.questionnaire, r.status),
+        r.scores.as_ref(),
+    ) else {
+        return Vec::new();
+    };
+    let previous = previous.and_then(|p| p.record.scores.as_ref());
+    let of = |s: &crate::scoring::Scores, id: &str| {
+        s.domains.iter().find(|d| d.id == id).and_then(|d| d.score)
+    };
+    let mut rows: Vec<_> = q
+        .domains
+        .iter()
+        .map(|d| {
+            (
+                d.label.get(lang).to_string(),
+                of(scores, &d.id),
+                previous.and_then(|p| of(p, &d.id)),
+            )
+        })
+        .collect();
+    rows.push((
+        lang.broker().overall_row.to_string(),
+        scores.overall,
+        previous.and_then(|p| p.overall),
+    ));
+    rows
+}
+
+/// The latest submission's radar with the previous one dashed, lined up by domain id.
+fn history_radar(
+    state: &AppState,
+    lang: Lang,
+    latest: &PortfolioItem,
+    previous: Option<&PortfolioItem>,
+) -> Option<String> {
+    let r = &latest.record;
+    let q = state.questionnaire_of(&r.questionnaire, r.status)?;
+    let scores = r.scores.as_ref()?;
+    let axes = q
+        .domains
+        .iter()
+        .map(|d| radar::Axis {
+            label: d.label.get(lang),
+            score: scores
+                .domains
+                .iter()
+                .find(|s| s.id == d.id)
+                .and_then(|s| s.score),
+        })
+        .collect();
+    let b = lang.broker();
+    let dated = |word: &str, item: &PortfolioItem| {
+        let date = item
+            .record
+            .submitted_at
+            .map(|t| {
+                crate::report::analysis::local_date(t)
+                    .format("%Y-%m-%d")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        format!("{word} {date}")
+    };
+    let name = dated(b.history_latest, latest);
+    let second_name = previous.map(|p| dated(b.history_previous, p));
+    let second_values: Option<Vec<Option<f64>>> = previous.and_then(|p| {
+        let ps = p.record.scores.as_ref()?;
+        Some(
+            q.domains
+                .iter()
+                .map(|d| {
+                    ps.domains
+                        .iter()
+                        .find(|s| s.id == d.id)
+                        .and_then(|s| s.score)
+                })
+                .collect(),
+        )
+    });
+    let second = match (&second_name, &second_values) {
+        (Some(n), Some(v)) => Some(radar::Series { name: n, values: v }),
+        _ => None,
+    };
+    Some(radar::svg(&radar::Radar {
+        lang,
+        axes,
+        name: &name,
+        second,
+    }))
+}
+
+async fn portfolio_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    broker: PageBroker,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let l = broker.lang;
+    let filter = query
+        .parse()
+        .map_err(|_| PageError::new(l, ErrorCode::InvalidQuery))?;
+    let items = all_items(&state, broker.broker.id, &filter).map_err(|e| internal(l, e))?;
+    let body = csv::portfolio(&csv_rows(&items, &state.base_url(&req)), Some(l));
+    Ok(private(HttpResponse::Ok())
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"portfolio.csv\"",
+        ))
+        .body(body))
+}

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::redirect::Policy;
 use serde_json::{json, Value};
-use shindan::config::Config;
+use shindan::config::{Config, RateLimits};
 use shindan::startup::Application;
 use shindan::store::Store;
 use tempfile::TempDir;
@@ -70,6 +70,14 @@ pub async fn spawn_app_configured(
         questionnaires: questionnaires.to_path_buf(),
         workers: Some(2),
         public_url: None,
+        admin_token: None,
+        // Generous, so that only the tests of rate limiting meet them.
+        rate_limits: RateLimits {
+            login_per_minute: 10_000,
+            login_burst: 10_000,
+            token_per_second: 10_000,
+            token_burst: 10_000,
+        },
     };
     adjust(&mut config);
     let app = Application::build(&config).expect("the application builds");
@@ -160,6 +168,47 @@ impl TestApp {
             .send()
             .await
             .expect("POST form")
+    }
+
+    /// Creates a broker straight in the store; its id and token.
+    pub fn add_broker(&self, name: &str) -> (String, String) {
+        let (broker, token) = self.store.add_broker(name).expect("broker");
+        (broker.id.to_string(), token.expose().to_string())
+    }
+
+    /// A GET with a bearer token.
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// A JSON POST with a bearer token.
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Invites a client of the shipped questionnaire as the broker with `token`; the
+    /// 201 response's JSON.
+    pub async fn invite(&self, token: &str, client_name: &str) -> Value {
+        let res = self
+            .post_as(
+                token,
+                "/api/v1/broker/invitations",
+                &json!({"questionnaire": "it-liability", "client_name": client_name}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "invite {client_name}");
+        res.json().await.expect("JSON")
     }
 
     /// How many assessments the store holds.

@@ -1,6 +1,9 @@
 //! Black-box tests: the real application on a random port, spoken to over HTTP.
 
 mod bad_input;
+mod broker_api;
+mod broker_cli;
+mod broker_pages;
 mod crash;
 mod headers;
 mod helpers;

@@ -515,5 +515,8 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+mod thumbnail;
+pub use thumbnail::thumbnail;
+
 #[cfg(test)]
 mod tests;

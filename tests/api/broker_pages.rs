@@ -1,0 +1,414 @@
+//! The broker pages: signing in and out with a signed session cookie, the dashboard and its
+//! forms (refused from another site), a client's history, the portfolio CSV, and the rate
+//! limit of the login form.
+
+use reqwest::header;
+use serde_json::json;
+
+use crate::helpers::{
+    binary, client, complete_answers, shipped_questionnaires, spawn_app, spawn_app_configured,
+    spawn_process, TestApp,
+};
+
+/// Signs in through the login form; the response.
+async fn sign_in(app: &TestApp, token: &str) -> reqwest::Response {
+    app.post_form("/broker/login", &[("token", token)]).await
+}
+
+/// The `Set-Cookie` header of a response, as text.
+fn set_cookie(res: &reqwest::Response) -> String {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn location(res: &reqwest::Response) -> &str {
+    res.headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+#[tokio::test]
+async fn the_dashboard_needs_a_session_and_the_login_sets_a_strict_http_only_cookie() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("東京みらい保険代理店");
+
+    let res = app.get("/broker").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/broker/login");
+
+    let res = sign_in(&app, &token).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/broker");
+    let cookie = set_cookie(&res);
+    assert!(cookie.contains("shindan_broker="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        !cookie.contains(&token),
+        "the cookie never carries the token"
+    );
+
+    let res = app.get("/broker").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body = res.text().await.unwrap();
+    assert!(body.contains("東京みらい保険代理店"));
+    assert!(body.contains("顧客ポートフォリオ"));
+}
+
+#[tokio::test]
+async fn a_wrong_token_shows_the_form_again_with_401_and_no_cookie() {
+    let app = spawn_app().await;
+    app.add_broker("A");
+    for wrong in ["", "short", &"x".repeat(43)] {
+        let res = sign_in(&app, wrong).await;
+        assert_eq!(res.status(), 401, "token {wrong:?}");
+        assert!(!set_cookie(&res).contains("shindan_broker=T"));
+        let body = res.text().await.unwrap();
+        assert!(body.contains("トークンが正しくないか"), "{body}");
+    }
+    assert_eq!(app.get("/broker").await.status(), 303);
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    sign_in(&app, &token).await;
+    let res = app.post_form("/broker/logout", &[]).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/broker/login");
+    assert!(set_cookie(&res).contains("Max-Age=0"));
+    assert_eq!(app.get("/broker").await.status(), 303);
+}
+
+#[tokio::test]
+async fn rotating_or_revoking_the_token_ends_its_sessions() {
+    let app = spawn_app().await;
+    let (id, token) = app.add_broker("A");
+    sign_in(&app, &token).await;
+    assert_eq!(app.get("/broker").await.status(), 200);
+
+    let id = uuid::Uuid::parse_str(&id).unwrap();
+    let (_, new_token) = app.store.rotate_broker(id).unwrap().unwrap();
+    assert_eq!(app.get("/broker").await.status(), 303, "rotated");
+
+    sign_in(&app, new_token.expose()).await;
+    assert_eq!(app.get("/broker").await.status(), 200);
+    app.store.revoke_broker(id).unwrap();
+    assert_eq!(app.get("/broker").await.status(), 303, "revoked");
+    assert_eq!(sign_in(&app, new_token.expose()).await.status(), 401);
+}
+
+#[tokio::test]
+async fn an_altered_session_cookie_is_refused() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    let (other, _) = app.add_broker("B");
+    let res = sign_in(&app, &token).await;
+    let cookie = set_cookie(&res);
+    let value = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("shindan_broker=");
+    // Same signature, another broker's id in the value.
+    let (signature, rest) = value.split_at(44);
+    let forged = format!("{signature}{other}{}", &rest[36..]);
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url("/broker"))
+        .header(header::COOKIE, format!("shindan_broker={forged}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+}
+
+#[tokio::test]
+async fn a_session_survives_a_restart_because_the_key_is_kept_in_the_data_directory() {
+    let data = tempfile::tempdir().unwrap();
+    let added = std::process::Command::new(binary())
+        .args(["broker", "add", "--name", "A", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(added.status.success());
+    let stdout = String::from_utf8(added.stdout).unwrap();
+    let token = stdout.lines().last().unwrap().to_string();
+
+    let server = spawn_process(data.path(), &shipped_questionnaires());
+    let browser = client();
+    let res = browser
+        .post(format!("{}/broker/login", server.address))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let pair = set_cookie(&res).split(';').next().unwrap().to_string();
+    let (code, _) = server.terminate();
+    assert_eq!(code, Some(0));
+
+    use std::os::unix::fs::PermissionsExt;
+    let key = std::fs::metadata(data.path().join("session.key")).unwrap();
+    assert_eq!(key.permissions().mode() & 0o777, 0o600);
+
+    let server = spawn_process(data.path(), &shipped_questionnaires());
+    let res = client()
+        .get(format!("{}/broker", server.address))
+        .header(header::COOKIE, &pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "the same key signs after the restart");
+    server.terminate();
+}
+
+#[tokio::test]
+async fn the_invite_form_creates_a_draft_with_the_company_name_and_shows_its_link_once() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    sign_in(&app, &token).await;
+    let res = app
+        .post_form(
+            "/broker/invitations",
+            &[
+                ("questionnaire", "it-liability"),
+                ("client_name", "株式会社さくらシステム"),
+                ("proposal_ref", "P-1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let body = res.text().await.unwrap();
+    let link = body
+        .split("value=\"")
+        .find_map(|s| s.split('"').next().filter(|v| v.contains("/a/")))
+        .expect("the invitation link")
+        .to_string();
+    assert!(link.starts_with(&app.address));
+
+    // The client opens it: the company name is already there.
+    let res = app.client.get(&link).send().await.unwrap();
+    let res = if res.status() == 303 {
+        app.get(location(&res)).await
+    } else {
+        res
+    };
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("株式会社さくらシステム"));
+
+    let page = app.get("/broker").await.text().await.unwrap();
+    assert!(page.contains("株式会社さくらシステム"));
+    assert!(page.contains("招待済み"));
+    assert!(
+        !page.contains(link.rsplit('/').next().unwrap()),
+        "the dashboard never shows edit tokens"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_invitation_is_refused_on_the_dashboard_and_stores_nothing() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    sign_in(&app, &token).await;
+    let before = app.stored();
+    let res = app
+        .post_form(
+            "/broker/invitations",
+            &[("questionnaire", "it-liability"), ("client_name", "   ")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("client_name"));
+    assert_eq!(app.stored(), before);
+}
+
+#[tokio::test]
+async fn broker_forms_posted_from_another_site_are_refused() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    sign_in(&app, &token).await;
+    let before = app.stored();
+    for (path, fields) in [
+        (
+            "/broker/invitations",
+            vec![
+                ("questionnaire", "it-liability"),
+                ("client_name", "Evil Corp"),
+            ],
+        ),
+        ("/broker/attach", vec![("report", "x")]),
+        ("/broker/logout", vec![]),
+        ("/broker/login", vec![("token", token.as_str())]),
+    ] {
+        let res = app
+            .client
+            .post(app.url(path))
+            .header(header::ORIGIN, "https://evil.example")
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{path}");
+        assert!(!set_cookie(&res).contains("shindan_broker="), "{path}");
+    }
+    assert_eq!(app.stored(), before);
+    assert_eq!(app.get("/broker").await.status(), 200, "still signed in");
+}
+
+#[tokio::test]
+async fn a_shared_report_link_is_attached_and_the_history_compares_the_last_two() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    let q = app.questionnaire("it-liability").await;
+    let (mut profile, answers) = complete_answers(&q);
+    profile["company_name"] = json!("株式会社アサヒクラウド");
+    let own = app
+        .created(&json!({"questionnaire": "it-liability", "profile": profile, "answers": answers, "submit": true}))
+        .await;
+    let own2 = app
+        .created(&json!({"questionnaire": "it-liability", "profile": profile, "answers": answers, "submit": true}))
+        .await;
+    sign_in(&app, &token).await;
+
+    let link = format!(
+        "{}/r/{}?lang=en",
+        app.address,
+        own["report_token"].as_str().unwrap()
+    );
+    let res = app.post_form("/broker/attach", &[("report", &link)]).await;
+    assert_eq!(res.status(), 200);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("レポートを一覧に追加しました"));
+    let res = app
+        .post_form(
+            "/broker/attach",
+            &[("report", own2["report_token"].as_str().unwrap())],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .post_form("/broker/attach", &[("report", "https://x/r/nothing")])
+        .await;
+    assert_eq!(res.status(), 404);
+
+    let res = app
+        .client
+        .get(app.url("/broker/clients"))
+        .query(&[("name", "株式会社アサヒクラウド")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("<svg"), "the radar");
+    assert!(body.contains("前回") && body.contains("最新"));
+    assert!(body.contains("再診断を依頼する"));
+    assert_eq!(app.get("/broker/clients?name=nobody").await.status(), 404);
+}
+
+#[tokio::test]
+async fn client_names_are_escaped_on_every_broker_page() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("<b>Broker</b>");
+    app.invite(&token, "<script>alert(1)</script>").await;
+    sign_in(&app, &token).await;
+    let page = app.get("/broker").await.text().await.unwrap();
+    assert!(!page.contains("<script>alert(1)"));
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.contains("<b>Broker</b>"));
+    let history = app
+        .get("/broker/clients?name=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!history.contains("<script>alert(1)"));
+}
+
+#[tokio::test]
+async fn the_dashboard_filters_pages_and_exports_csv_in_the_readers_language() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    for i in 0..30 {
+        app.invite(&token, &format!("顧客{i:02}")).await;
+    }
+    sign_in(&app, &token).await;
+    let page = app.get("/broker").await.text().await.unwrap();
+    assert_eq!(
+        page.matches("<tr>").count(),
+        1 + 25,
+        "header and a page of 25"
+    );
+    assert!(page.contains("顧客29") && !page.contains("顧客04"));
+    let next = page
+        .split("class=\"next\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a next page link")
+        .replace("&amp;", "&");
+    let second = app.get(&next).await.text().await.unwrap();
+    assert!(second.contains("顧客04") && !second.contains("顧客29"));
+
+    let filtered = app
+        .get("/broker?q=%E9%A1%A7%E5%AE%A217")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(filtered.matches("<tr>").count(), 2);
+    let none = app
+        .get("/broker?status=submitted")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(none.contains("該当する診断はありません"));
+    assert_eq!(app.get("/broker?status=bogus").await.status(), 400);
+
+    let res = app.get("/broker/portfolio.csv?lang=en").await;
+    assert_eq!(res.status(), 200);
+    let csv = res.text().await.unwrap();
+    assert!(
+        csv.starts_with("\u{feff}ID,Client,Proposal,Kind,Status"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 31);
+    assert!(csv.contains(",Invited,"));
+}
+
+#[tokio::test]
+async fn the_login_form_is_rate_limited_per_address_with_retry_after() {
+    let app = spawn_app_configured(&shipped_questionnaires(), |c| {
+        c.rate_limits.login_per_minute = 1;
+        c.rate_limits.login_burst = 3;
+    })
+    .await;
+    let (_, token) = app.add_broker("A");
+    for _ in 0..3 {
+        assert_eq!(sign_in(&app, "wrong").await.status(), 401);
+    }
+    let res = sign_in(&app, &token).await;
+    assert_eq!(res.status(), 429, "even the right token waits");
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert!(res.text().await.unwrap().contains("リクエストが多すぎます"));
+    assert!(!set_cookie(&sign_in(&app, &token).await).contains("shindan_broker=T"));
+}
