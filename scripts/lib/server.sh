@@ -3,6 +3,7 @@
 # Source it after `cd` to the repository root, with `log` defined; then call
 #   start_server QUESTIONNAIRES_DIR [WAIT_SECONDS]
 # which sets WORK (a temporary folder; the data lives in $WORK/data), SERVER_PID and BASE.
+# Extra `shindan serve` arguments go in the array SERVER_ARGS.
 
 # Never send the local traffic through a proxy.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
@@ -41,6 +42,7 @@ start_server() {
         --bind "127.0.0.1:$port" \
         --data-dir "$WORK/data" \
         --questionnaires "$questionnaires" \
+        ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"} \
         >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     local ready=""

@@ -36,8 +36,8 @@ mod record;
 pub use brokers::{Broker, BrokerStatus};
 pub use peers::{PeerStats, HISTOGRAM_BINS};
 pub use portfolio::{
-    Membership, PortfolioEntry, PortfolioItem, PortfolioPage, PortfolioStatus, Position,
-    RecordSummary,
+    Membership, PortfolioEntry, PortfolioFilter, PortfolioItem, PortfolioPage, PortfolioStatus,
+    Position, RecordSummary,
 };
 pub use record::{
     AssessmentRecord, Invitation, QuestionnaireRef, Status, SCHEMA_VERSION, SEGMENT_FIELD,

@@ -147,6 +147,21 @@ pub struct PortfolioPage {
     pub next: Option<Position>,
 }
 
+/// Which items a page keeps. `entry` runs before the record is read, so a filter on what
+/// the entry holds (the client name) costs no record reads for the items it drops.
+pub trait PortfolioFilter {
+    fn entry(&self, _entry: &PortfolioEntry) -> bool {
+        true
+    }
+    fn item(&self, item: &PortfolioItem) -> bool;
+}
+
+impl<F: Fn(&PortfolioItem) -> bool> PortfolioFilter for F {
+    fn item(&self, item: &PortfolioItem) -> bool {
+        self(item)
+    }
+}
+
 fn portfolio_prefix(broker: Uuid) -> Vec<u8> {
     key(PORTFOLIO, broker.as_bytes())
 }
@@ -273,7 +288,14 @@ impl Store {
     }
 
     fn item(&self, position: Position, entry: &[u8]) -> Result<Option<PortfolioItem>, StoreError> {
-        let entry: PortfolioEntry = decode(entry)?;
+        self.item_of(position, decode(entry)?)
+    }
+
+    fn item_of(
+        &self,
+        position: Position,
+        entry: PortfolioEntry,
+    ) -> Result<Option<PortfolioItem>, StoreError> {
         let rk = hex::decode(&entry.record)
             .map_err(|_| StoreError::Corrupt("portfolio entry".into()))?;
         let Some(v) = self.tree.get(key(RECORD, &rk))? else {
@@ -293,7 +315,7 @@ impl Store {
         broker: Uuid,
         after: Option<Position>,
         limit: usize,
-        keep: impl Fn(&PortfolioItem) -> bool,
+        keep: &impl PortfolioFilter,
     ) -> Result<PortfolioPage, StoreError> {
         let prefix = portfolio_prefix(broker);
         let end = match after {
@@ -312,11 +334,15 @@ impl Store {
                     .try_into()
                     .map_err(|_| StoreError::Corrupt("portfolio key".into()))?,
             );
-            let Some(item) = self.item(position, &v)? else {
+            let entry: PortfolioEntry = decode(&v)?;
+            if !keep.entry(&entry) {
+                continue;
+            }
+            let Some(item) = self.item_of(position, entry)? else {
                 tracing::warn!("portfolio entry without its record");
                 continue;
             };
-            if !keep(&item) {
+            if !keep.item(&item) {
                 continue;
             }
             if page.items.len() == limit {

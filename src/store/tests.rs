@@ -264,7 +264,9 @@ fn portfolio_pages_are_newest_first_and_belong_to_one_broker() {
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = store.portfolio_page(a, after, 3, |_| true).unwrap();
+        let page = store
+            .portfolio_page(a, after, 3, &|_: &PortfolioItem| true)
+            .unwrap();
         assert!(page.items.len() <= 3);
         seen.extend(page.items.iter().map(|i| i.record.id));
         match page.next {
@@ -285,7 +287,9 @@ fn portfolio_pages_are_newest_first_and_belong_to_one_broker() {
     );
     // A filter that matches the last item only ends with no next cursor.
     let page = store
-        .portfolio_page(a, None, 1, |i| i.entry.client_name == "client 0")
+        .portfolio_page(a, None, 1, &|i: &PortfolioItem| {
+            i.entry.client_name == "client 0"
+        })
         .unwrap();
     assert_eq!(page.items.len(), 1);
     assert!(page.next.is_none());
@@ -315,7 +319,7 @@ async fn attaching_twice_files_the_assessment_once() {
     assert!(!again);
     assert_eq!(
         store
-            .portfolio_page(broker, None, 10, |_| true)
+            .portfolio_page(broker, None, 10, &|_: &PortfolioItem| true)
             .unwrap()
             .items
             .len(),
@@ -346,7 +350,9 @@ fn brokers_and_portfolios_survive_a_backup_and_restore() {
         restored.authenticate_broker(&token).unwrap().unwrap().id,
         b.id
     );
-    let page = restored.portfolio_page(b.id, None, 10, |_| true).unwrap();
+    let page = restored
+        .portfolio_page(b.id, None, 10, &|_: &PortfolioItem| true)
+        .unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].entry.client_name, "client");
 }

@@ -16,7 +16,10 @@ use super::AppState;
 use crate::assessment::{self, AssessmentError, ClientName};
 use crate::report::csv;
 use crate::scoring::{format1, round1};
-use crate::store::{PortfolioItem, PortfolioPage, PortfolioStatus, Position, Status};
+use crate::store::{
+    PortfolioEntry, PortfolioFilter, PortfolioItem, PortfolioPage, PortfolioStatus, Position,
+    Status,
+};
 
 /// Items per page when the client does not say.
 pub const DEFAULT_PAGE_SIZE: usize = 25;
@@ -94,13 +97,16 @@ impl ListQuery {
     }
 }
 
-impl Filter {
-    /// Whether an item passes the status and name filters.
-    pub fn keeps(&self, item: &PortfolioItem) -> bool {
+impl PortfolioFilter for Filter {
+    /// The name filter, on the entry alone.
+    fn entry(&self, entry: &PortfolioEntry) -> bool {
+        self.name.is_empty() || ClientName::folded(&entry.client_name).contains(&self.name)
+    }
+
+    /// The status filter, which needs the record.
+    fn item(&self, item: &PortfolioItem) -> bool {
         self.status
             .is_none_or(|s| item.record.portfolio_status() == s)
-            && (self.name.is_empty()
-                || ClientName::folded(&item.entry.client_name).contains(&self.name))
     }
 }
 
@@ -112,7 +118,7 @@ pub fn page(
 ) -> Result<PortfolioPage, AssessmentError> {
     Ok(state
         .store
-        .portfolio_page(broker, filter.after, filter.limit, |i| filter.keeps(i))?)
+        .portfolio_page(broker, filter.after, filter.limit, filter)?)
 }
 
 /// An item as the API shows it.
