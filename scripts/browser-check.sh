@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders report pages in headless Chromium as a person would see them, in Japanese and
-# English, on screen (PNG) and printed (PDF, and its pages as PNG), and fails when a page
-# cannot be loaded or shown.
+# English, on screen (PNG) and printed (PDF, and its pages as PNG), then the broker pages
+# (sign-in, dashboard, a client's history) on screen, and fails when a page cannot be
+# loaded or shown.
 #
 # Usage: scripts/browser-check.sh            (from anywhere; works in the repository root)
 #   OUT_DIR=target/browser-check   where the screenshots, PDFs and pages' HTML go
@@ -15,7 +16,11 @@
 #     carries `<script>alert(1)</script> & "quotes"`), plus 5 more for it-liability so that
 #     peer figures exist;
 #   - for each report and each of ja, en: fetches the HTML with curl, takes a 1280x2400
-#     screenshot and prints it to PDF with Chromium, and turns the PDF's pages into PNGs.
+#     screenshot and prints it to PDF with Chromium, and turns the PDF's pages into PNGs;
+#   - creates a broker through the admin API, invites the same client twice (both submitted)
+#     and attaches the peers' reports, signs in, and for each broker page and language
+#     fetches the HTML with the session cookie and screenshots it (Chromium renders the
+#     fetched file, as it cannot sign in itself; the stylesheet still comes from the server).
 #
 # It exits 1, naming the URL, when: the page is not a 200 HTML page in the asked language;
 # the HTML carries the company name's script unescaped; a stylesheet or image it names, or a
@@ -76,6 +81,8 @@ fi
 mkdir "$WORK/questionnaires"
 cp questionnaires/*.toml tests/fixtures/small/fixture-1.toml tests/fixtures/wide/wide-16.toml \
     "$WORK/questionnaires/"
+ADMIN_TOKEN="browser-check-$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+SERVER_ARGS=(--admin-token "$ADMIN_TOKEN")
 start_server "$WORK/questionnaires" 30
 
 # --- assessments -----------------------------------------------------------------------------
@@ -330,11 +337,121 @@ for id in "${QUESTIONNAIRES[@]}"; do
     done
 done
 
+# --- broker pages ----------------------------------------------------------------------------
+# broker.py BASE ADMIN_TOKEN WORK: sets up a broker's portfolio; prints the session cookie
+# and the path of the client's history page.
+cat >"$WORK/broker.py" <<'EOF'
+import json, os, sys, urllib.error, urllib.parse, urllib.request
+
+base, admin, work = sys.argv[1:4]
+company = os.environ["COMPANY"]
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+
+opener = urllib.request.build_opener(NoRedirect)
+
+def call(method, path, body=None, token=None, expect=(200, 201)):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with opener.open(req, timeout=10) as res:
+            status, text = res.status, res.read().decode()
+    except urllib.error.HTTPError as e:
+        status, text = e.code, e.read().decode()
+    if status not in expect:
+        sys.exit(f"{method} {path} answered {status}: {text}")
+    return json.loads(text) if text else None
+
+broker = call("POST", "/api/v1/admin/brokers", {"name": "東京みらい保険代理店"}, admin)
+token = broker["token"]
+for variant in (2, 0):
+    body = json.load(open(f"{work}/body-it-liability-{variant}.json"))
+    invited = call("POST", "/api/v1/broker/invitations", {
+        "questionnaire": "it-liability", "client_name": company,
+        "proposal_ref": f"P-2026-00{variant}",
+    }, token)
+    call("PATCH", f"/api/v1/assessments/{invited['id']}",
+         {"profile": body["profile"], "answers": body["answers"]}, invited["edit_token"])
+    call("POST", f"/api/v1/assessments/{invited['id']}/submit", None, invited["edit_token"])
+for variant in (1, 3, 4, 5):
+    created = json.load(open(f"{work}/created-it-liability-{variant}.json"))
+    call("POST", "/api/v1/broker/assessments/attach",
+         {"report_token": created["report_token"]}, token)
+call("POST", "/api/v1/broker/invitations",
+     {"questionnaire": "it-liability", "client_name": "合同会社ミドリ開発"}, token)
+
+form = urllib.parse.urlencode({"token": token}).encode()
+req = urllib.request.Request(base + "/broker/login", data=form, method="POST")
+req.add_header("Content-Type", "application/x-www-form-urlencoded")
+try:
+    opener.open(req, timeout=10)
+    sys.exit("the sign-in did not redirect")
+except urllib.error.HTTPError as e:
+    if e.code != 303:
+        sys.exit(f"the sign-in answered {e.code}")
+    cookie = e.headers["Set-Cookie"].split(";")[0]
+print(cookie)
+print("/broker/clients?" + urllib.parse.urlencode({"name": company}))
+EOF
+python3 "$WORK/broker.py" "$BASE" "$ADMIN_TOKEN" "$WORK" >"$WORK/broker.out" ||
+    fail "setting up the broker's portfolio failed"
+BROKER_COOKIE="$(sed -n 1p "$WORK/broker.out")"
+HISTORY_PATH="$(sed -n 2p "$WORK/broker.out")"
+
+declare -A BROKER_PAGES=(
+    [broker-login]="/broker/login"
+    [broker-dashboard]="/broker"
+    [broker-history]="$HISTORY_PATH"
+)
+for page in broker-login broker-dashboard broker-history; do
+    for lang in "${LANGS[@]}"; do
+        path="${BROKER_PAGES[$page]}"
+        sep='?'
+        case "$path" in *'?'*) sep='&' ;; esac
+        url="$BASE$path${sep}lang=$lang"
+        name="$page-$lang"
+        log "rendering $page ($lang)"
+        cookie=()
+        [ "$page" = broker-login ] || cookie=(-H "Cookie: $BROKER_COOKIE")
+        meta="$(curl -sS --max-time 10 ${cookie[@]+"${cookie[@]}"} -o "$OUT_DIR/$name.html" \
+            -w '%{http_code} %{content_type}' "$url")" || fail "GET $url did not answer"
+        case "$meta" in
+            "200 text/html"*) ;;
+            *) fail "GET $url answered '$meta', expected 200 text/html" ;;
+        esac
+        if grep -qF '<script>alert(1)</script>' "$OUT_DIR/$name.html"; then
+            fail "the HTML of $url contains the client name's <script>alert(1)</script> unescaped"
+        fi
+        grep -qiE "<html[^>]* lang=\"?$lang\b" "$OUT_DIR/$name.html" ||
+            fail "the HTML of $url does not declare <html lang=\"$lang\">"
+        python3 "$WORK/resources.py" "$OUT_DIR/$name.html" "$url" >"$WORK/$name.resources"
+        while read -r kind res; do
+            [ "$kind" != EXTERNAL ] || fail "$url loads a resource from another host: $res"
+            code="$(curl -sS --max-time 10 ${cookie[@]+"${cookie[@]}"} -o /dev/null \
+                -w '%{http_code}' "$res" || true)"
+            [ "$code" = 200 ] || fail "on $url, the ${kind,,} $res answered '$code', expected 200"
+        done <"$WORK/$name.resources"
+        # Chromium cannot sign in, so it renders the fetched page; <base> points the
+        # stylesheet and links at the server.
+        sed "s#<head>#<head><base href=\"$BASE/\">#" "$OUT_DIR/$name.html" >"$WORK/$name.file.html"
+        chromium_run "file://$WORK/$name.file.html" "$WORK/$name.screen.log" \
+            --screenshot="$OUT_DIR/$name.png" --window-size=1280,1500 --hide-scrollbars
+        size_check "$OUT_DIR/$name.png" "$url" "screenshot"
+        SUMMARY+=("$page $lang: on screen")
+    done
+done
+
 # --- the result ------------------------------------------------------------------------------
 echo "browser-check: files in $OUT_DIR:"
 (cd "$OUT_DIR" && find . -maxdepth 1 -type f ! -name '.*' -printf '%f\t%s bytes\n' | sort |
     sed 's/^/  /')
-echo "browser-check: printed pages:"
+echo "browser-check: pages:"
 for line in "${SUMMARY[@]}"; do
     echo "  $line"
 done
@@ -345,4 +462,4 @@ if [ -s "$WORK/server.log" ]; then
     log "server log (warnings and errors, last 20 lines):"
     tail -n 20 "$WORK/server.log" >&2
 fi
-echo "browser-check: ok, ${#QUESTIONNAIRES[@]} reports x ${#LANGS[@]} languages in $((SECONDS - START_SECONDS)) s"
+echo "browser-check: ok, ${#QUESTIONNAIRES[@]} reports and 3 broker pages x ${#LANGS[@]} languages in $((SECONDS - START_SECONDS)) s"

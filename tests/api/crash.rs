@@ -101,3 +101,104 @@ async fn every_acknowledged_submission_survives_kill_9_twenty_times() {
     let stats = store.peer_stats("fixture", "1", None).unwrap();
     assert_eq!(stats.count as usize, submitted);
 }
+
+/// `kill -9` while a broker invites clients: every acknowledged invitation is in the
+/// portfolio afterwards, and no portfolio entry is ever without its assessment or the
+/// reverse (they are written in one batch).
+#[tokio::test]
+async fn invitations_and_their_portfolio_entries_are_never_torn_apart_by_kill_9() {
+    const INVITE_ROUNDS: u64 = 8;
+    let data = tempfile::tempdir().unwrap();
+    let added = std::process::Command::new(crate::helpers::binary())
+        .args(["broker", "add", "--name", "A", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(added.status.success());
+    let token = String::from_utf8(added.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    let acknowledged: Arc<Mutex<Vec<String>>> = Arc::default();
+    for round in 0..INVITE_ROUNDS {
+        let server = spawn_process(data.path(), &small_questionnaires());
+        let stop = Arc::new(AtomicBool::new(false));
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let (stop, acknowledged) = (stop.clone(), acknowledged.clone());
+                let (base, token) = (server.address.clone(), token.clone());
+                tokio::spawn(async move {
+                    let client = client();
+                    let mut n = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        n += 1;
+                        let body = json!({"questionnaire": "fixture", "client_name": format!("client {w}-{n}")});
+                        let Ok(res) = client
+                            .post(format!("{base}/api/v1/broker/invitations"))
+                            .bearer_auth(&token)
+                            .json(&body)
+                            .send()
+                            .await
+                        else {
+                            break;
+                        };
+                        if res.status() != 201 {
+                            break;
+                        }
+                        let Ok(created) = res.json::<Value>().await else { break };
+                        acknowledged
+                            .lock()
+                            .unwrap()
+                            .push(created["id"].as_str().unwrap().to_string());
+                    }
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(60 + (round * 37) % 240)).await;
+        server.kill_hard();
+        stop.store(true, Ordering::Relaxed);
+        for w in writers {
+            let _ = w.await;
+        }
+    }
+
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > INVITE_ROUNDS as usize * 10,
+        "{}",
+        acknowledged.len()
+    );
+    let store = shindan::store::Store::open(data.path()).unwrap();
+    let broker = store.brokers().unwrap()[0].id;
+    let invited: Vec<_> = store
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| r.invitation.is_some())
+        .collect();
+    for r in &invited {
+        assert!(
+            store.portfolio_item(broker, r.id).unwrap().is_some(),
+            "invited record {} has no portfolio entry",
+            r.id
+        );
+    }
+    for id in &acknowledged {
+        let id = uuid::Uuid::parse_str(id).unwrap();
+        assert!(
+            store.portfolio_item(broker, id).unwrap().is_some(),
+            "acknowledged invitation {id} is lost"
+        );
+    }
+    // The backup's header counts the raw portfolio entries: one per invited record, so no
+    // entry lost its record either.
+    let mut backup = Vec::new();
+    store.export(&mut backup).unwrap();
+    let header: Value =
+        serde_json::from_slice(backup.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(
+        header["portfolio_entries"].as_u64().unwrap() as usize,
+        invited.len()
+    );
+}

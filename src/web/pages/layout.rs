@@ -34,7 +34,23 @@ pub fn page(lang: Lang, title: &str, switch_href: &str, body: Markup) -> Markup 
     }
 }
 
-/// `path` with `?lang=` set to `lang`, for language switch links.
+/// `path` (which may have a query already) with `lang=` set to `lang`, for language
+/// switch links.
 pub fn with_lang(path: &str, lang: Lang) -> String {
-    format!("{path}?lang={}", lang.code())
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}lang={}", lang.code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_language_is_added_to_a_query_that_is_already_there() {
+        assert_eq!(with_lang("/broker", Lang::En), "/broker?lang=en");
+        assert_eq!(
+            with_lang("/broker/clients?name=A%26B", Lang::Ja),
+            "/broker/clients?name=A%26B&lang=ja"
+        );
+    }
 }
