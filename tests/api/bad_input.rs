@@ -2,23 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{small_questionnaires, spawn_app, spawn_app_with, TestApp};
-
-/// Asserts the JSON error shape, status and code; returns the body.
-async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> Value {
-    assert_eq!(res.status(), status, "status for {code}");
-    assert_eq!(
-        res.headers()["content-type"].to_str().unwrap(),
-        "application/json",
-        "errors are JSON"
-    );
-    let body: Value = res.json().await.expect("JSON error body");
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"]
-        .as_str()
-        .is_some_and(|m| !m.is_empty()));
-    body
-}
+use crate::helpers::{expect_error, small_questionnaires, spawn_app, spawn_app_with, TestApp};
 
 async fn create_raw(
     app: &TestApp,

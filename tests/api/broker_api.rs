@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 use shindan::config::AdminToken;
 
 use crate::helpers::{
-    complete_answers, shipped_questionnaires, spawn_app, spawn_app_configured, TestApp,
+    complete_answers, expect_error, shipped_questionnaires, spawn_app, spawn_app_configured,
+    TestApp,
 };
 
 const INVITATIONS: &str = "/api/v1/broker/invitations";
@@ -20,22 +21,6 @@ const ADMIN_TOKEN: &str = "an-admin-token-of-the-tests-0123456789";
 /// Well formed (43 base64url characters) but nobody's token.
 const UNKNOWN_TOKEN: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 const CSV_HEADER: &str = "id,client_name,proposal_ref,membership,status,questionnaire,created_at,submitted_at,overall,grade,report_url";
-
-/// Asserts the JSON error shape, status and code; returns the body.
-async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> Value {
-    assert_eq!(res.status(), status, "status for {code}");
-    assert_eq!(
-        res.headers()["content-type"].to_str().unwrap(),
-        "application/json",
-        "errors are JSON"
-    );
-    let body: Value = res.json().await.expect("JSON error body");
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"]
-        .as_str()
-        .is_some_and(|m| !m.is_empty()));
-    body
-}
 
 /// Asserts a 401 `unauthorized` that asks for a bearer token.
 async fn expect_unauthorized(res: reqwest::Response) {

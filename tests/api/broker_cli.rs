@@ -3,21 +3,12 @@
 //! while a server holds the directory.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::helpers::{binary, client, shipped_questionnaires, spawn_process, ServerProcess};
-
-/// Runs `shindan broker ARGS --data-dir DIR` to completion.
-fn broker(args: &[&str], data_dir: &Path) -> Output {
-    Command::new(binary())
-        .arg("broker")
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .output()
-        .expect("the binary runs")
-}
+use crate::helpers::{
+    broker_cli as broker, client, shipped_questionnaires, spawn_process, ServerProcess,
+};
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()

@@ -6,8 +6,8 @@ use reqwest::header;
 use serde_json::json;
 
 use crate::helpers::{
-    binary, client, complete_answers, shipped_questionnaires, spawn_app, spawn_app_configured,
-    spawn_process, TestApp,
+    cli_add_broker, client, complete_answers, shipped_questionnaires, spawn_app,
+    spawn_app_configured, spawn_process, TestApp,
 };
 
 /// Signs in through the login form; the response.
@@ -135,14 +135,7 @@ async fn an_altered_session_cookie_is_refused() {
 #[tokio::test]
 async fn a_session_survives_a_restart_because_the_key_is_kept_in_the_data_directory() {
     let data = tempfile::tempdir().unwrap();
-    let added = std::process::Command::new(binary())
-        .args(["broker", "add", "--name", "A", "--data-dir"])
-        .arg(data.path())
-        .output()
-        .unwrap();
-    assert!(added.status.success());
-    let stdout = String::from_utf8(added.stdout).unwrap();
-    let token = stdout.lines().last().unwrap().to_string();
+    let token = cli_add_broker("A", data.path());
 
     let server = spawn_process(data.path(), &shipped_questionnaires());
     let browser = client();

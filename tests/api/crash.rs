@@ -2,6 +2,7 @@
 //! submission that was acknowledged (a 201 for a one-request submission, a 200 for a
 //! draft's submit) is still there, submitted and counted in the peer statistics.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,49 +14,31 @@ use crate::helpers::{client, small_questionnaires, spawn_process};
 const ROUNDS: u64 = 20;
 const WRITERS: usize = 8;
 
-#[tokio::test]
-async fn every_acknowledged_submission_survives_kill_9_twenty_times() {
-    let data = tempfile::tempdir().unwrap();
+/// Starts the server on `data` `rounds` times; each time `WRITERS` tasks repeat `write`
+/// (given the writer's number, a count and the server's address; it returns what the
+/// server acknowledged, or `None` to stop) until the server is killed with `kill -9` at a
+/// different moment each round. Returns everything acknowledged.
+async fn acknowledged_under_kill_9<F, Fut>(data: &Path, rounds: u64, write: F) -> Vec<String>
+where
+    F: Fn(usize, usize, String) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Option<String>> + Send,
+{
     let acknowledged: Arc<Mutex<Vec<String>>> = Arc::default();
-    for round in 0..ROUNDS {
-        let server = spawn_process(data.path(), &small_questionnaires());
+    for round in 0..rounds {
+        let server = spawn_process(data, &small_questionnaires());
         let stop = Arc::new(AtomicBool::new(false));
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| {
                 let (stop, acknowledged) = (stop.clone(), acknowledged.clone());
-                let base = server.address.clone();
+                let (base, write) = (server.address.clone(), write.clone());
                 tokio::spawn(async move {
-                    let client = client();
-                    let answers = json!({"q1": "yes", "q2": "no", "q3": "na", "q4": "b"});
+                    let mut n = 0;
                     while !stop.load(Ordering::Relaxed) {
-                        // Half the writers submit in one request, half as draft then submit.
-                        let report = if w % 2 == 0 {
-                            let body = json!({"questionnaire": "fixture", "answers": answers, "submit": true});
-                            let Ok(res) = client.post(format!("{base}/api/v1/assessments")).json(&body).send().await else { break };
-                            if res.status() != 201 {
-                                break;
-                            }
-                            let Ok(created) = res.json::<Value>().await else { break };
-                            created["report_token"].as_str().unwrap().to_string()
-                        } else {
-                            let body = json!({"questionnaire": "fixture", "answers": answers});
-                            let Ok(res) = client.post(format!("{base}/api/v1/assessments")).json(&body).send().await else { break };
-                            let Ok(created) = res.json::<Value>().await else { break };
-                            let (Some(id), Some(edit)) = (created["id"].as_str(), created["edit_token"].as_str()) else { break };
-                            let Ok(res) = client
-                                .post(format!("{base}/api/v1/assessments/{id}/submit"))
-                                .bearer_auth(edit)
-                                .send()
-                                .await
-                            else {
-                                break;
-                            };
-                            if res.status() != 200 {
-                                break;
-                            }
-                            created["report_token"].as_str().unwrap().to_string()
+                        n += 1;
+                        let Some(ack) = write(w, n, base.clone()).await else {
+                            break;
                         };
-                        acknowledged.lock().unwrap().push(report);
+                        acknowledged.lock().unwrap().push(ack);
                     }
                 })
             })
@@ -68,13 +51,63 @@ async fn every_acknowledged_submission_survives_kill_9_twenty_times() {
             let _ = w.await;
         }
     }
-
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(
-        acknowledged.len() > ROUNDS as usize * 10,
+        acknowledged.len() > rounds as usize * 10,
         "the load did reach the server: {}",
         acknowledged.len()
     );
+    acknowledged
+}
+
+/// One submission, in one request (even writers) or as a draft then its submit (odd ones);
+/// its report token once acknowledged.
+async fn submit_one(w: usize, base: &str) -> Option<String> {
+    let client = client();
+    let answers = json!({"q1": "yes", "q2": "no", "q3": "na", "q4": "b"});
+    if w.is_multiple_of(2) {
+        let body = json!({"questionnaire": "fixture", "answers": answers, "submit": true});
+        let res = client
+            .post(format!("{base}/api/v1/assessments"))
+            .json(&body)
+            .send()
+            .await
+            .ok()?;
+        if res.status() != 201 {
+            return None;
+        }
+        let created = res.json::<Value>().await.ok()?;
+        return Some(created["report_token"].as_str()?.to_string());
+    }
+    let body = json!({"questionnaire": "fixture", "answers": answers});
+    let res = client
+        .post(format!("{base}/api/v1/assessments"))
+        .json(&body)
+        .send()
+        .await
+        .ok()?;
+    let created = res.json::<Value>().await.ok()?;
+    let (id, edit) = (created["id"].as_str()?, created["edit_token"].as_str()?);
+    let res = client
+        .post(format!("{base}/api/v1/assessments/{id}/submit"))
+        .bearer_auth(edit)
+        .send()
+        .await
+        .ok()?;
+    if res.status() != 200 {
+        return None;
+    }
+    Some(created["report_token"].as_str()?.to_string())
+}
+
+#[tokio::test]
+async fn every_acknowledged_submission_survives_kill_9_twenty_times() {
+    let data = tempfile::tempdir().unwrap();
+    let acknowledged = acknowledged_under_kill_9(data.path(), ROUNDS, |w, _, base| async move {
+        submit_one(w, &base).await
+    })
+    .await;
+
     let server = spawn_process(data.path(), &small_questionnaires());
     let client = client();
     for token in &acknowledged {
@@ -109,67 +142,27 @@ async fn every_acknowledged_submission_survives_kill_9_twenty_times() {
 async fn invitations_and_their_portfolio_entries_are_never_torn_apart_by_kill_9() {
     const INVITE_ROUNDS: u64 = 8;
     let data = tempfile::tempdir().unwrap();
-    let added = std::process::Command::new(crate::helpers::binary())
-        .args(["broker", "add", "--name", "A", "--data-dir"])
-        .arg(data.path())
-        .output()
-        .unwrap();
-    assert!(added.status.success());
-    let token = String::from_utf8(added.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_string();
-    let acknowledged: Arc<Mutex<Vec<String>>> = Arc::default();
-    for round in 0..INVITE_ROUNDS {
-        let server = spawn_process(data.path(), &small_questionnaires());
-        let stop = Arc::new(AtomicBool::new(false));
-        let writers: Vec<_> = (0..WRITERS)
-            .map(|w| {
-                let (stop, acknowledged) = (stop.clone(), acknowledged.clone());
-                let (base, token) = (server.address.clone(), token.clone());
-                tokio::spawn(async move {
-                    let client = client();
-                    let mut n = 0;
-                    while !stop.load(Ordering::Relaxed) {
-                        n += 1;
-                        let body = json!({"questionnaire": "fixture", "client_name": format!("client {w}-{n}")});
-                        let Ok(res) = client
-                            .post(format!("{base}/api/v1/broker/invitations"))
-                            .bearer_auth(&token)
-                            .json(&body)
-                            .send()
-                            .await
-                        else {
-                            break;
-                        };
-                        if res.status() != 201 {
-                            break;
-                        }
-                        let Ok(created) = res.json::<Value>().await else { break };
-                        acknowledged
-                            .lock()
-                            .unwrap()
-                            .push(created["id"].as_str().unwrap().to_string());
-                    }
-                })
-            })
-            .collect();
-        tokio::time::sleep(Duration::from_millis(60 + (round * 37) % 240)).await;
-        server.kill_hard();
-        stop.store(true, Ordering::Relaxed);
-        for w in writers {
-            let _ = w.await;
+    let token = crate::helpers::cli_add_broker("A", data.path());
+    let acknowledged = acknowledged_under_kill_9(data.path(), INVITE_ROUNDS, move |w, n, base| {
+        let token = token.clone();
+        async move {
+            let body =
+                json!({"questionnaire": "fixture", "client_name": format!("client {w}-{n}")});
+            let res = client()
+                .post(format!("{base}/api/v1/broker/invitations"))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .ok()?;
+            if res.status() != 201 {
+                return None;
+            }
+            let created = res.json::<Value>().await.ok()?;
+            Some(created["id"].as_str()?.to_string())
         }
-    }
-
-    let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(
-        acknowledged.len() > INVITE_ROUNDS as usize * 10,
-        "{}",
-        acknowledged.len()
-    );
+    })
+    .await;
     let store = shindan::store::Store::open(data.path()).unwrap();
     let broker = store.brokers().unwrap()[0].id;
     let invited: Vec<_> = store

@@ -271,6 +271,48 @@ pub fn cli(tool: &str, path: &Path, data_dir: Option<&Path>) -> std::process::Ou
     command.output().expect("the binary runs")
 }
 
+/// Runs `shindan broker ARGS --data-dir DIR` to completion.
+pub fn broker_cli(args: &[&str], data_dir: &Path) -> std::process::Output {
+    Command::new(binary())
+        .arg("broker")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Adds a broker with the command line; its token (the last line of the output).
+pub fn cli_add_broker(name: &str, data_dir: &Path) -> String {
+    let out = broker_cli(&["add", "--name", name], data_dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .expect("output")
+        .to_string()
+}
+
+/// Asserts the JSON error shape, status and code; returns the body.
+pub async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status(), status, "status for {code}");
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "application/json",
+        "errors are JSON"
+    );
+    let body: Value = res.json().await.expect("JSON error body");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+    body
+}
+
 /// The real binary serving in a child process.
 pub struct ServerProcess {
     pub child: Child,
