@@ -59,6 +59,9 @@ pub struct Config {
     /// Turns the admin API on; off when `None`.
     pub admin_token: Option<AdminToken>,
     pub rate_limits: RateLimits,
+    /// Reverse proxies whose `X-Forwarded-For` names the client for rate limits; a request
+    /// from any other address is keyed by that address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -71,6 +74,7 @@ impl Default for Config {
             public_url: None,
             admin_token: None,
             rate_limits: RateLimits::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

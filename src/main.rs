@@ -105,6 +105,7 @@ struct ServeArgs {
     #[arg(long, env = "SHINDAN_PUBLIC_URL")]
     public_url: Option<String>,
     /// Turns on the admin API (`/api/v1/admin`) with this bearer token; off when unset.
+    /// Prefer the environment variable: a command-line argument is visible to `ps`.
     #[arg(long, env = "SHINDAN_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
     /// Broker login attempts allowed per minute and client address (after a burst of 10).
@@ -116,6 +117,15 @@ struct ServeArgs {
     #[arg(long, env = "SHINDAN_TOKEN_RATE", default_value_t = RateLimits::default().token_per_second,
           value_parser = clap::value_parser!(u32).range(1..))]
     token_rate: u32,
+    /// A reverse proxy (IP address) whose X-Forwarded-For names the client for rate limits;
+    /// repeat the flag or separate addresses with commas. Without it, limits are per
+    /// connection address, which behind a proxy is the proxy's for everyone.
+    #[arg(
+        long = "trusted-proxy",
+        env = "SHINDAN_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 fn main() -> ExitCode {
@@ -156,7 +166,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 public_url: args.public_url,
                 admin_token: args
                     .admin_token
-                    .filter(|t| !t.trim().is_empty())
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty())
                     .map(AdminToken),
                 rate_limits: RateLimits {
                     login_per_minute: args.login_rate,
@@ -164,6 +175,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     token_burst: RateLimits::default().token_burst.max(args.token_rate),
                     ..RateLimits::default()
                 },
+                trusted_proxies: args.trusted_proxies,
             };
             let app = Application::build(&config)?;
             actix_web::rt::System::new()

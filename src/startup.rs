@@ -85,8 +85,8 @@ impl Application {
             admin_digest: config
                 .admin_token
                 .as_ref()
-                .map(|t| web::auth::admin_digest(&t.0)),
-            limiters: web::limits::Limiters::new(&config.rate_limits),
+                .map(|t| web::auth::admin_digest(t.0.trim())),
+            limiters: web::limits::Limiters::new(&config.rate_limits, &config.trusted_proxies),
         });
         let mut server =
             HttpServer::new(move || App::new().app_data(state.clone()).configure(web::configure))

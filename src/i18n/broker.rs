@@ -71,6 +71,9 @@ pub struct BrokerUi {
     pub chart_of: &'static str,
     pub change: &'static str,
     pub overall_row: &'static str,
+    pub err_client_name: &'static str,
+    pub err_proposal_ref: &'static str,
+    pub err_previous: &'static str,
 }
 
 pub static JA: BrokerUi = BrokerUi {
@@ -141,6 +144,9 @@ pub static JA: BrokerUi = BrokerUi {
     chart_of: "{client} のリスク対策度",
     change: "増減",
     overall_row: "総合",
+    err_client_name: "顧客名は1〜120文字で入力してください（改行などの制御文字は使えません）。",
+    err_proposal_ref: "提案番号は64文字以内で入力してください（改行などの制御文字は使えません）。",
+    err_previous: "比較対象の診断が見つかりません。この一覧にある提出済みの診断だけを比較に使えます。",
 };
 
 pub static EN: BrokerUi = BrokerUi {
@@ -211,4 +217,7 @@ pub static EN: BrokerUi = BrokerUi {
     chart_of: "Risk countermeasures of {client}",
     change: "Change",
     overall_row: "Overall",
+    err_client_name: "Enter a client name of 1 to 120 characters (no line breaks or other control characters).",
+    err_proposal_ref: "Enter a proposal reference of at most 64 characters (no line breaks or other control characters).",
+    err_previous: "The assessment to compare with was not found. Only submitted assessments in this portfolio can be compared.",
 };

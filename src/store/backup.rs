@@ -184,6 +184,7 @@ impl Store {
                 "the header's broker or portfolio counts differ from the file".into(),
             ));
         }
+        check_portfolios(&brokers, &entries, &records).map_err(|m| bad(1, m))?;
         let mut stats: std::collections::BTreeMap<Vec<u8>, super::PeerStats> = Default::default();
         for a in &archived {
             self.archive_questionnaire(&a.hash, &a.source)?;
@@ -210,6 +211,52 @@ impl Store {
         self.flush_now()?;
         Ok(records.len())
     }
+}
+
+/// Checks brokers and portfolio entries before anything is written: every active broker
+/// has a token digest, no broker appears twice, and every entry names a broker and a record
+/// of the file, at its own position, once.
+fn check_portfolios(
+    brokers: &[Broker],
+    entries: &[(Uuid, Position, PortfolioEntry)],
+    records: &[AssessmentRecord],
+) -> Result<(), String> {
+    let mut known = std::collections::HashSet::new();
+    for b in brokers {
+        if !known.insert(b.id) {
+            return Err(format!("broker {} appears twice", b.id));
+        }
+        if b.status() == super::BrokerStatus::Active && b.token_digest().is_none() {
+            return Err(format!("broker {} has no valid token digest", b.id));
+        }
+    }
+    let keys: std::collections::HashMap<Uuid, [u8; 24]> = records
+        .iter()
+        .map(|r| (r.id, super::record_key(r)))
+        .collect();
+    let mut members = std::collections::HashSet::new();
+    for (broker, position, entry) in entries {
+        if !known.contains(broker) {
+            return Err(format!(
+                "a portfolio entry names the unknown broker {broker}"
+            ));
+        }
+        let id = position.assessment();
+        match keys.get(&id) {
+            Some(rk) if entry.record_key().as_deref() == Some(&rk[..]) => {}
+            _ => {
+                return Err(format!(
+                    "a portfolio entry names the unknown assessment {id}"
+                ))
+            }
+        }
+        if !members.insert((*broker, id)) {
+            return Err(format!(
+                "assessment {id} is in broker {broker}'s portfolio twice"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One value as one line of JSON.

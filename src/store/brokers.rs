@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 use uuid::Uuid;
 
 use super::{key, Store, StoreError};
@@ -40,6 +41,9 @@ pub struct Broker {
     /// Counts token rotations; a session signed for an older generation is void.
     #[serde(default)]
     pub generation: u32,
+    /// Counts sign-outs; a session signed before the last one is void.
+    #[serde(default)]
+    pub sessions: u32,
     #[serde(default)]
     pub rotated_at: Option<DateTime<Utc>>,
     #[serde(default)]
@@ -55,7 +59,7 @@ impl Broker {
         }
     }
 
-    fn token_digest(&self) -> Option<TokenDigest> {
+    pub(super) fn token_digest(&self) -> Option<TokenDigest> {
         TokenDigest::from_hex(&self.token_sha256)
     }
 }
@@ -75,6 +79,7 @@ impl Store {
             created_at: Utc::now(),
             token_sha256: token.digest().to_hex(),
             generation: 0,
+            sessions: 0,
             rotated_at: None,
             revoked_at: None,
         };
@@ -120,46 +125,88 @@ impl Store {
         }))
     }
 
+    /// Changes a broker in one transaction: `change` sees the stored account and edits it
+    /// or declines (`false`). The token index follows the account: only an active broker's
+    /// current digest is in it. Two concurrent changes cannot undo each other (a revoke
+    /// racing a rotation stays revoked). `None` for an unknown id; the flag says whether
+    /// the change was made.
+    fn change_broker(
+        &self,
+        id: Uuid,
+        change: impl Fn(&mut Broker) -> bool,
+    ) -> Result<Option<(Broker, bool)>, StoreError> {
+        let k = key(BROKER, id.as_bytes());
+        let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
+        let result: Result<_, TransactionError<StoreError>> = self.tree.transaction(|tx| {
+            let Some(v) = tx.get(&k)? else {
+                return Ok(None);
+            };
+            let old: Broker = serde_json::from_slice(&v)
+                .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?;
+            let mut new = old.clone();
+            if !change(&mut new) {
+                return Ok(Some((old, false)));
+            }
+            if let Some(d) = old.token_digest() {
+                tx.remove(key(BROKER_TOKEN, &d.0))?;
+            }
+            if new.status() == BrokerStatus::Active {
+                if let Some(d) = new.token_digest() {
+                    tx.insert(key(BROKER_TOKEN, &d.0), id.as_bytes())?;
+                }
+            }
+            tx.insert(k.as_slice(), encode(&new).map_err(abort)?)?;
+            Ok(Some((new, true)))
+        });
+        result.map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => e.into(),
+        })
+    }
+
     /// Disables a broker at once: its token stops working. `None` for an unknown id.
     #[tracing::instrument(skip(self))]
     pub fn revoke_broker(&self, id: Uuid) -> Result<Option<Broker>, StoreError> {
-        let Some(mut broker) = self.broker(id)? else {
-            return Ok(None);
-        };
-        if broker.revoked_at.is_none() {
-            broker.revoked_at = Some(Utc::now());
-            let mut batch = sled::Batch::default();
-            if let Some(d) = broker.token_digest() {
-                batch.remove(key(BROKER_TOKEN, &d.0));
+        let now = Utc::now();
+        let changed = self.change_broker(id, |b| {
+            if b.revoked_at.is_some() {
+                return false;
             }
-            batch.insert(key(BROKER, id.as_bytes()), encode(&broker)?);
-            self.tree.apply_batch(batch)?;
-        }
-        Ok(Some(broker))
+            b.revoked_at = Some(now);
+            true
+        })?;
+        Ok(changed.map(|(b, _)| b))
     }
 
     /// Gives an active broker a new token; the old one stops working, and so do the
     /// sessions signed in with it. `None` for an unknown or revoked broker.
     #[tracing::instrument(skip(self))]
     pub fn rotate_broker(&self, id: Uuid) -> Result<Option<(Broker, BrokerToken)>, StoreError> {
-        let Some(mut broker) = self.broker(id)? else {
-            return Ok(None);
-        };
-        if broker.status() == BrokerStatus::Revoked {
-            return Ok(None);
-        }
         let token = BrokerToken::generate().map_err(|e| StoreError::Storage(e.to_string()))?;
-        let mut batch = sled::Batch::default();
-        if let Some(d) = broker.token_digest() {
-            batch.remove(key(BROKER_TOKEN, &d.0));
-        }
-        broker.token_sha256 = token.digest().to_hex();
-        broker.generation += 1;
-        broker.rotated_at = Some(Utc::now());
-        batch.insert(key(BROKER_TOKEN, &token.digest().0), id.as_bytes());
-        batch.insert(key(BROKER, id.as_bytes()), encode(&broker)?);
-        self.tree.apply_batch(batch)?;
-        Ok(Some((broker, token)))
+        let digest = token.digest().to_hex();
+        let now = Utc::now();
+        let changed = self.change_broker(id, |b| {
+            if b.status() == BrokerStatus::Revoked {
+                return false;
+            }
+            b.token_sha256 = digest.clone();
+            b.generation += 1;
+            b.rotated_at = Some(now);
+            true
+        })?;
+        Ok(match changed {
+            Some((b, true)) => Some((b, token)),
+            _ => None,
+        })
+    }
+
+    /// Ends every session of a broker (signing out), without changing its token.
+    pub fn end_sessions(&self, id: Uuid) -> Result<(), StoreError> {
+        self.change_broker(id, |b| {
+            b.sessions = b.sessions.wrapping_add(1);
+            true
+        })?;
+        Ok(())
     }
 
     /// Stores a broker from a backup as it was (its token digest included).

@@ -26,6 +26,11 @@ use crate::tokens::TokenDigest;
 
 const PORTFOLIO: u8 = b'b';
 const MEMBER: u8 = b'm';
+/// A filtered page looks at most at this many entries per item asked for, and at least
+/// `MIN_SCAN`, then ends early with a cursor (a page may then hold fewer items than asked
+/// while more may follow).
+pub const SCAN_PER_ITEM: usize = 40;
+pub const MIN_SCAN: usize = 2_000;
 
 /// Where an item sits in a portfolio; the API's cursor is its base64url form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,6 +48,11 @@ impl Position {
     /// The opaque cursor text.
     pub fn to_cursor(&self) -> String {
         URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    /// The id of the assessment at this position.
+    pub fn assessment(&self) -> Uuid {
+        Uuid::from_slice(&self.0[8..]).unwrap_or_default()
     }
 
     /// Reads a cursor back; `None` for anything that is not one.
@@ -74,8 +84,16 @@ pub struct PortfolioEntry {
     pub added_at: DateTime<Utc>,
 }
 
-/// The part of a record a portfolio shows; decoding skips answers and profile.
-#[derive(Debug, Clone, Deserialize)]
+impl PortfolioEntry {
+    /// The key of the record this entry stands for (creation time and id).
+    pub(super) fn record_key(&self) -> Option<Vec<u8>> {
+        hex::decode(&self.record).ok()
+    }
+}
+
+/// The part of a record a portfolio shows; decoding skips answers and profile. Its
+/// `Debug` leaves out the report token.
+#[derive(Clone, Deserialize)]
 pub struct RecordSummary {
     pub id: Uuid,
     pub questionnaire: QuestionnaireRef,
@@ -89,6 +107,17 @@ pub struct RecordSummary {
     pub scores: Option<Scores>,
     #[serde(default)]
     pub previous: Option<String>,
+}
+
+impl std::fmt::Debug for RecordSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordSummary")
+            .field("id", &self.id)
+            .field("questionnaire", &self.questionnaire)
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Where an assessment stands, as a broker follows it.
@@ -259,9 +288,9 @@ impl Store {
             TransactionError::Storage(e) => e.into(),
         })?;
         let added = existing.is_none();
-        if added {
-            self.durable().await?;
-        }
+        // Also when it was there already: the first attach may still be waiting for the
+        // disk, and this answer must not come before it.
+        self.durable().await?;
         Ok(self
             .portfolio_item(broker, record.id)?
             .map(|item| (item, added)))
@@ -296,8 +325,9 @@ impl Store {
         position: Position,
         entry: PortfolioEntry,
     ) -> Result<Option<PortfolioItem>, StoreError> {
-        let rk = hex::decode(&entry.record)
-            .map_err(|_| StoreError::Corrupt("portfolio entry".into()))?;
+        let rk = entry
+            .record_key()
+            .ok_or_else(|| StoreError::Corrupt("portfolio entry".into()))?;
         let Some(v) = self.tree.get(key(RECORD, &rk))? else {
             return Ok(None);
         };
@@ -309,7 +339,9 @@ impl Store {
     }
 
     /// A page of a broker's portfolio, newest first: at most `limit` items that `keep`
-    /// accepts, starting after `after` (a previous page's `next`).
+    /// accepts, starting after `after` (a previous page's `next`). It looks at no more than
+    /// `limit × SCAN_PER_ITEM` (at least `MIN_SCAN`) entries, so a filter that matches
+    /// little returns a short page with a `next` to go on from.
     pub fn portfolio_page(
         &self,
         broker: Uuid,
@@ -326,14 +358,24 @@ impl Store {
                 e
             }
         };
+        // A filter that matches little must not read a whole portfolio for one page: past
+        // the budget the page ends early, with a cursor to go on from.
+        let budget = limit.saturating_mul(SCAN_PER_ITEM).max(MIN_SCAN);
         let mut page = PortfolioPage::default();
-        for kv in self.tree.range(prefix.clone()..end).rev() {
+        let mut last_scanned = None;
+        for (scanned, kv) in self.tree.range(prefix.clone()..end).rev().enumerate() {
             let (k, v) = kv?;
             let position = Position(
                 k[prefix.len()..]
                     .try_into()
                     .map_err(|_| StoreError::Corrupt("portfolio key".into()))?,
             );
+            if scanned == budget {
+                // The next page starts below the last entry looked at, that is here.
+                page.next = last_scanned;
+                break;
+            }
+            last_scanned = Some(position);
             let entry: PortfolioEntry = decode(&v)?;
             if !keep.entry(&entry) {
                 continue;
@@ -374,8 +416,7 @@ impl Store {
         position: Position,
         entry: &PortfolioEntry,
     ) -> Result<(), StoreError> {
-        let id = Uuid::from_slice(&position.0[8..])
-            .map_err(|_| StoreError::Corrupt("portfolio position".into()))?;
+        let id = position.assessment();
         let mut batch = sled::Batch::default();
         batch.insert(entry_key(broker, &position), encode(entry)?);
         batch.insert(member_key(broker, id), &position.0);

@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use chrono::{Duration, Utc};
 use uuid::Uuid;
 
+use super::portfolio;
 use super::*;
 use crate::tokens::{EditToken, ReportToken};
 
@@ -355,4 +356,87 @@ fn brokers_and_portfolios_survive_a_backup_and_restore() {
         .unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].entry.client_name, "client");
+}
+
+#[test]
+fn a_revoke_racing_rotations_leaves_the_broker_revoked_with_no_working_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for _ in 0..20 {
+        let (b, first) = store.add_broker("x").unwrap();
+        let tokens = std::sync::Mutex::new(vec![first]);
+        std::thread::scope(|s| {
+            s.spawn(|| store.revoke_broker(b.id).unwrap());
+            for _ in 0..3 {
+                s.spawn(|| {
+                    if let Some((_, t)) = store.rotate_broker(b.id).unwrap() {
+                        tokens.lock().unwrap().push(t);
+                    }
+                });
+            }
+        });
+        assert_eq!(
+            store.broker(b.id).unwrap().unwrap().status(),
+            BrokerStatus::Revoked
+        );
+        for t in tokens.lock().unwrap().iter() {
+            assert!(store.authenticate_broker(t).unwrap().is_none());
+        }
+    }
+    // No token index entry is left behind for any revoked broker.
+    assert_eq!(store.tree.scan_prefix([b'T']).count(), 0);
+}
+
+#[test]
+fn a_backup_whose_portfolio_names_an_unknown_assessment_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (b, _) = store.add_broker("代理店").unwrap();
+    let r = invited(b.id, 0, "client");
+    store.insert_invitation(&r).unwrap();
+    let mut file = Vec::new();
+    store.export(&mut file).unwrap();
+    let text = String::from_utf8(file).unwrap();
+    let damaged = text.replace(&r.id.to_string(), &Uuid::new_v4().to_string());
+    let other = text.replace(&r.id.simple().to_string(), "0");
+    for bad in [damaged, other] {
+        let dir2 = tempfile::tempdir().unwrap();
+        let restored = Store::open(dir2.path()).unwrap();
+        assert!(restored.import(bad.as_bytes()).is_err());
+        assert_eq!(restored.count(), 0);
+        assert!(restored.brokers().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn a_filter_that_matches_little_ends_its_page_early_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let broker = Uuid::new_v4();
+    let total = portfolio::MIN_SCAN + 500;
+    let mut wanted = Vec::new();
+    for i in 0..total {
+        let name = if i % 700 == 0 { "match" } else { "other" };
+        let r = invited(broker, i as i64, name);
+        if name == "match" {
+            wanted.push(r.id);
+        }
+        store.insert_invitation(&r).unwrap();
+    }
+    wanted.reverse();
+    let keep = |i: &PortfolioItem| i.entry.client_name == "match";
+    let first = store.portfolio_page(broker, None, 25, &keep).unwrap();
+    assert!(
+        first.items.len() < wanted.len(),
+        "the budget ended the page early"
+    );
+    assert!(first.next.is_some());
+    let mut seen: Vec<Uuid> = first.items.iter().map(|i| i.record.id).collect();
+    let mut after = first.next;
+    while let Some(a) = after {
+        let page = store.portfolio_page(broker, Some(a), 25, &keep).unwrap();
+        seen.extend(page.items.iter().map(|i| i.record.id));
+        after = page.next;
+    }
+    assert_eq!(seen, wanted);
 }

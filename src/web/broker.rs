@@ -102,11 +102,30 @@ async fn login(
         .finish())
 }
 
-async fn logout(_form: FormData) -> HttpResponse {
-    private(HttpResponse::SeeOther())
+/// Signs out: ends the broker's sessions on the server too, so a copied cookie stops
+/// working (on every device: a sign-out is meant to be safe, not selective).
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: PageLang,
+    _form: FormData,
+) -> Result<HttpResponse, PageError> {
+    if let Ok(Some(broker)) = session::broker_of(&req, &state.session_key, &state.store) {
+        state
+            .store
+            .end_sessions(broker.id)
+            .map_err(|e| internal(lang.lang, e))?;
+        state
+            .store
+            .durable()
+            .await
+            .map_err(|e| internal(lang.lang, e))?;
+        tracing::info!(broker = %broker.id, "broker signed out");
+    }
+    Ok(private(HttpResponse::SeeOther())
         .cookie(session::removal())
         .insert_header((header::LOCATION, "/broker/login"))
-        .finish()
+        .finish())
 }
 
 /// Messages a dashboard may carry besides the portfolio.
@@ -228,19 +247,18 @@ async fn invite(
         )?;
         Ok(html(HttpResponse::UnprocessableEntity(), lang, body))
     };
+    let b = l.broker();
     let Some(q) = state
         .catalog
         .find(form.get("questionnaire").unwrap_or(""), None)
     else {
         return refused(l.ui().err_questionnaire_body);
     };
-    let client = match ClientName::parse(form.get("client_name").unwrap_or("")) {
-        Ok(c) => c,
-        Err(e) => return refused(&e.to_string()),
+    let Ok(client) = ClientName::parse(form.get("client_name").unwrap_or("")) else {
+        return refused(b.err_client_name);
     };
-    let proposal_ref = match assessment::parse_proposal_ref(form.get("proposal_ref")) {
-        Ok(p) => p,
-        Err(e) => return refused(&e.to_string()),
+    let Ok(proposal_ref) = assessment::parse_proposal_ref(form.get("proposal_ref")) else {
+        return refused(b.err_proposal_ref);
     };
     let previous = form.get("previous").filter(|p| !p.is_empty());
     let created = match assessment::invite(
@@ -254,8 +272,12 @@ async fn invite(
     .await
     {
         Ok(c) => c,
-        Err(AssessmentError::Store(e)) => return Err(internal(l, e)),
-        Err(e) => return refused(&e.to_string()),
+        Err(AssessmentError::InvalidPrevious) => return refused(b.err_previous),
+        Err(AssessmentError::InvalidClientName) => return refused(b.err_client_name),
+        Err(AssessmentError::UnknownQuestionnaire) => {
+            return refused(l.ui().err_questionnaire_body)
+        }
+        Err(e) => return Err(internal(l, e)),
     };
     let link = format!("{}/a/{}", state.base_url(&req), created.edit_token.expose());
     let page = pages::invited(l, &broker.broker.name, client.as_str(), &link);

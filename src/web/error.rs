@@ -339,7 +339,11 @@ pub fn path_config() -> web::PathConfig {
 }
 
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|_err: QueryPayloadError, _req: &HttpRequest| {
-        ApiError::new(ErrorCode::InvalidQuery, "the query string is not valid").into()
+    web::QueryConfig::default().error_handler(|_err: QueryPayloadError, req: &HttpRequest| {
+        if req.path().starts_with("/api/") {
+            ApiError::new(ErrorCode::InvalidQuery, "the query string is not valid").into()
+        } else {
+            PageError::new(super::lang::negotiate(req).lang, ErrorCode::InvalidQuery).into()
+        }
     })
 }

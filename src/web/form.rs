@@ -12,9 +12,18 @@ use super::error::{ErrorCode, PageError};
 use super::lang::negotiate;
 use crate::config::MAX_BODY_BYTES;
 
-/// The fields of a submitted form, in order.
-#[derive(Debug, Default)]
+/// The fields of a submitted form, in order. Its `Debug` names the fields only: a form
+/// may carry a token.
+#[derive(Default)]
 pub struct FormData(pub Vec<(String, String)>);
+
+impl std::fmt::Debug for FormData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, _)| k))
+            .finish()
+    }
+}
 
 impl FormData {
     /// The first value of a field.

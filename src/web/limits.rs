@@ -3,10 +3,13 @@
 //! admin token or a broker session. Over the limit, the answer is 429 with `Retry-After`,
 //! as JSON under `/api/` and as a page elsewhere.
 //!
-//! The client address is the connection's peer address: a forwarded-for header is set by
-//! the client and would let anyone pick a fresh key per request.
+//! The client address is the connection's peer address. Only when that address is a
+//! configured reverse proxy does the `X-Forwarded-For` header count (its last address that
+//! is not a trusted proxy): from anyone else the header is the client's own word and would
+//! let it pick a fresh key per request. IPv6 clients are keyed by their /64 network, which
+//! one subscriber usually holds whole.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -38,6 +41,47 @@ pub struct Limiters {
     login: DefaultKeyedRateLimiter<IpAddr>,
     token: DefaultKeyedRateLimiter<IpAddr>,
     checks: AtomicU64,
+    trusted_proxies: Vec<IpAddr>,
+}
+
+/// The key of an address: IPv4 as it is, IPv6 by its /64 network.
+fn key_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut s = v6.segments();
+                s[4..].fill(0);
+                IpAddr::V6(Ipv6Addr::from(s))
+            }
+        },
+    }
+}
+
+/// The client address of a request: the peer, or behind a trusted proxy the last
+/// `X-Forwarded-For` address that is not itself a trusted proxy.
+pub fn client_address(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    if !trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = req
+        .headers()
+        .get_all(header::X_FORWARDED_FOR)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|a| a.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    for hop in forwarded.into_iter().rev() {
+        match hop {
+            Some(ip) if trusted_proxies.contains(&ip) => continue,
+            Some(ip) => return Some(ip),
+            // An address the proxy would not write: stop trusting the header here.
+            None => break,
+        }
+    }
+    Some(peer)
 }
 
 fn quota(per_period: u32, period: Duration, burst: u32) -> Quota {
@@ -49,7 +93,7 @@ fn quota(per_period: u32, period: Duration, burst: u32) -> Quota {
 }
 
 impl Limiters {
-    pub fn new(limits: &RateLimits) -> Limiters {
+    pub fn new(limits: &RateLimits, trusted_proxies: &[IpAddr]) -> Limiters {
         Limiters {
             login: RateLimiter::keyed(quota(
                 limits.login_per_minute,
@@ -62,6 +106,7 @@ impl Limiters {
                 limits.token_burst,
             )),
             checks: AtomicU64::new(0),
+            trusted_proxies: trusted_proxies.to_vec(),
         }
     }
 
@@ -71,7 +116,7 @@ impl Limiters {
             self.login.retain_recent();
             self.token.retain_recent();
         }
-        let Some(ip) = req.peer_addr().map(|a| a.ip()) else {
+        let Some(ip) = client_address(req, &self.trusted_proxies).map(key_of) else {
             return Ok(());
         };
         let limiter = match limit {
@@ -130,5 +175,64 @@ impl ResponseError for RateLimited {
             header::HeaderValue::from_static("no-store"),
         );
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn req(peer: &str, forwarded: Option<&str>) -> HttpRequest {
+        let mut r = TestRequest::default().peer_addr(format!("{peer}:4000").parse().unwrap());
+        if let Some(f) = forwarded {
+            r = r.insert_header((header::X_FORWARDED_FOR, f));
+        }
+        r.to_http_request()
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_from_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let trusted = [proxy];
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_address(&req("192.0.2.9", Some("1.2.3.4")), &trusted),
+            ip("192.0.2.9")
+        );
+        assert_eq!(
+            client_address(&req("10.0.0.1", Some("1.2.3.4")), &trusted),
+            ip("1.2.3.4")
+        );
+        // The client's own claim comes first; the proxy appends the real address last.
+        assert_eq!(
+            client_address(&req("10.0.0.1", Some("6.6.6.6, 1.2.3.4")), &trusted),
+            ip("1.2.3.4")
+        );
+        assert_eq!(
+            client_address(&req("10.0.0.1", Some("1.2.3.4, 10.0.0.1")), &trusted),
+            ip("1.2.3.4")
+        );
+        assert_eq!(
+            client_address(&req("10.0.0.1", Some("junk")), &trusted),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            client_address(&req("10.0.0.1", None), &trusted),
+            ip("10.0.0.1")
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_share_a_key_per_64_network() {
+        let a = key_of("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = key_of("2001:db8:1:2:bbbb::2".parse().unwrap());
+        let c = key_of("2001:db8:1:3::1".parse().unwrap());
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(
+            key_of("::ffff:192.0.2.1".parse().unwrap()),
+            key_of("192.0.2.1".parse().unwrap())
+        );
     }
 }

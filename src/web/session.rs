@@ -57,9 +57,10 @@ pub fn load_or_create_key(dir: &Path) -> std::io::Result<Key> {
 /// A new session cookie for `broker`. `secure` when the site is served over HTTPS.
 pub fn issue(key: &Key, broker: &Broker, secure: bool) -> Cookie<'static> {
     let value = format!(
-        "{}.{}.{}",
+        "{}.{}.{}.{}",
         broker.id,
         broker.generation,
+        broker.sessions,
         Utc::now().timestamp()
     );
     let cookie = Cookie::build(SESSION_COOKIE, value)
@@ -102,14 +103,19 @@ pub fn broker_of(
         return Ok(None);
     };
     let mut parts = verified.value().split('.');
-    let (Some(id), Some(generation), Some(issued), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(id), Some(generation), Some(sessions), Some(issued), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return Ok(None);
     };
-    let (Ok(id), Ok(generation), Ok(issued)) = (
+    let (Ok(id), Ok(generation), Ok(sessions), Ok(issued)) = (
         Uuid::parse_str(id),
         generation.parse::<u32>(),
+        sessions.parse::<u32>(),
         issued.parse::<i64>(),
     ) else {
         return Ok(None);
@@ -118,7 +124,7 @@ pub fn broker_of(
     if !(0..SESSION_HOURS * 3600).contains(&age) {
         return Ok(None);
     }
-    Ok(store
-        .broker(id)?
-        .filter(|b| b.status() == BrokerStatus::Active && b.generation == generation))
+    Ok(store.broker(id)?.filter(|b| {
+        b.status() == BrokerStatus::Active && b.generation == generation && b.sessions == sessions
+    }))
 }

@@ -222,7 +222,11 @@ async fn an_invalid_invitation_is_refused_on_the_dashboard_and_stores_nothing() 
         )
         .await;
     assert_eq!(res.status(), 422);
-    assert!(res.text().await.unwrap().contains("client_name"));
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("顧客名は1〜120文字で入力してください"));
     assert_eq!(app.stored(), before);
 }
 
@@ -404,4 +408,47 @@ async fn the_login_form_is_rate_limited_per_address_with_retry_after() {
     assert!((1..=60).contains(&retry), "{retry}");
     assert!(res.text().await.unwrap().contains("リクエストが多すぎます"));
     assert!(!set_cookie(&sign_in(&app, &token).await).contains("shindan_broker=T"));
+}
+
+#[tokio::test]
+async fn a_copied_session_cookie_stops_working_after_sign_out() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    let res = sign_in(&app, &token).await;
+    let pair = set_cookie(&res).split(';').next().unwrap().to_string();
+    let copied = || async {
+        client()
+            .get(app.url("/broker"))
+            .header(header::COOKIE, &pair)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(copied().await, 200);
+    assert_eq!(app.post_form("/broker/logout", &[]).await.status(), 303);
+    assert_eq!(
+        copied().await,
+        303,
+        "the server forgot the session, not only the browser"
+    );
+    assert_eq!(
+        sign_in(&app, &token).await.status(),
+        303,
+        "the token still signs in"
+    );
+    assert_eq!(app.get("/broker").await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_malformed_query_on_a_broker_page_gets_the_friendly_page() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    sign_in(&app, &token).await;
+    let res = app.get("/broker/clients?name=a&name=b").await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
 }

@@ -78,6 +78,7 @@ pub async fn spawn_app_configured(
             token_per_second: 10_000,
             token_burst: 10_000,
         },
+        trusted_proxies: Vec::new(),
     };
     adjust(&mut config);
     let app = Application::build(&config).expect("the application builds");
