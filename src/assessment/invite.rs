@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{check_previous, new_draft, AssessmentError, Changes, Created};
 use crate::questionnaire::Questionnaire;
 use crate::store::{AssessmentRecord, Invitation, PortfolioItem, Status, Store};
-use crate::tokens::ReportToken;
+use crate::tokens::{EditToken, ReportToken};
 
 /// The profile field an invitation fills with the client's name.
 pub const COMPANY_NAME_FIELD: &str = "company_name";
@@ -137,4 +137,32 @@ pub async fn attach(
     Ok(store
         .attach(broker, &token.digest(), attachable, name, proposal_ref)
         .await?)
+}
+
+/// Why a new invitation link was refused.
+#[derive(Debug)]
+pub enum Reissue {
+    /// A new link: the old one no longer works.
+    Done(EditToken),
+    /// Not a draft this broker invited (or no such assessment).
+    NotFound,
+    /// The company has submitted: there is nothing left to answer.
+    Submitted,
+}
+
+/// A new answering link for a draft the broker invited, for a client who lost the first:
+/// the old link stops working at once. Answers saved so far are kept.
+pub async fn reissue(store: &Store, broker: Uuid, id: Uuid) -> Result<Reissue, AssessmentError> {
+    let token = EditToken::generate()?;
+    let owned = |r: &AssessmentRecord| r.invitation.as_ref().is_some_and(|i| i.broker == broker);
+    let outcome = store
+        .replace_edit_digest(id, &token.digest(), |r| {
+            owned(r) && r.status == Status::Draft
+        })
+        .await?;
+    Ok(match outcome {
+        Some(Ok(_)) => Reissue::Done(token),
+        Some(Err(r)) if owned(&r) => Reissue::Submitted,
+        _ => Reissue::NotFound,
+    })
 }

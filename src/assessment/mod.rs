@@ -283,8 +283,8 @@ pub async fn submit(
 
 mod invite;
 pub use invite::{
-    attach, attachable, invite, parse_proposal_ref, ClientName, COMPANY_NAME_FIELD,
-    MAX_CLIENT_NAME_CHARS, MAX_PROPOSAL_REF_CHARS,
+    attach, attachable, invite, parse_proposal_ref, reissue, ClientName, Reissue,
+    COMPANY_NAME_FIELD, MAX_CLIENT_NAME_CHARS, MAX_PROPOSAL_REF_CHARS,
 };
 
 #[cfg(test)]

@@ -74,6 +74,10 @@ pub struct BrokerUi {
     pub err_client_name: &'static str,
     pub err_proposal_ref: &'static str,
     pub err_previous: &'static str,
+    pub reissue: &'static str,
+    pub reissue_hint: &'static str,
+    pub reissued_title: &'static str,
+    pub reissued_note: &'static str,
 }
 
 pub static JA: BrokerUi = BrokerUi {
@@ -147,6 +151,10 @@ pub static JA: BrokerUi = BrokerUi {
     err_client_name: "顧客名は1〜120文字で入力してください（改行などの制御文字は使えません）。",
     err_proposal_ref: "提案番号は64文字以内で入力してください（改行などの制御文字は使えません）。",
     err_previous: "比較対象の診断が見つかりません。この一覧にある提出済みの診断だけを比較に使えます。",
+    reissue: "リンク再発行",
+    reissue_hint: "回答用リンクを作り直します。以前のリンクは使えなくなります（入力済みの回答は残ります）。",
+    reissued_title: "回答用リンクを再発行しました",
+    reissued_note: "以前のリンクは使えなくなりました。入力済みの回答はそのまま残っています。",
 };
 
 pub static EN: BrokerUi = BrokerUi {
@@ -220,4 +228,8 @@ pub static EN: BrokerUi = BrokerUi {
     err_client_name: "Enter a client name of 1 to 120 characters (no line breaks or other control characters).",
     err_proposal_ref: "Enter a proposal reference of at most 64 characters (no line breaks or other control characters).",
     err_previous: "The assessment to compare with was not found. Only submitted assessments in this portfolio can be compared.",
+    reissue: "New link",
+    reissue_hint: "Makes a new answering link. The earlier link stops working (answers saved so far are kept).",
+    reissued_title: "New answering link",
+    reissued_note: "The earlier link no longer works. The answers saved so far are kept.",
 };

@@ -16,11 +16,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sled::transaction::TransactionError;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 use uuid::Uuid;
 
 use super::record::{QuestionnaireRef, Status};
-use super::{key, record_key, AssessmentRecord, Store, StoreError, RECORD};
+use super::{key, record_key, AssessmentRecord, Store, StoreError, EDIT, RECORD};
 use crate::scoring::Scores;
 use crate::tokens::TokenDigest;
 
@@ -294,6 +294,44 @@ impl Store {
         Ok(self
             .portfolio_item(broker, record.id)?
             .map(|item| (item, added)))
+    }
+
+    /// Gives a draft a new edit token digest, in one transaction with its edit index (the
+    /// old token stops working at once), if `allowed` accepts the stored record. The draft
+    /// is otherwise unchanged. `Ok(None)` for an unknown id; `Err(record)` when refused.
+    pub async fn replace_edit_digest(
+        &self,
+        id: Uuid,
+        new: &TokenDigest,
+        allowed: impl Fn(&AssessmentRecord) -> bool,
+    ) -> Result<Option<Result<AssessmentRecord, AssessmentRecord>>, StoreError> {
+        let Some(rk) = self.record_key_of(id)? else {
+            return Ok(None);
+        };
+        let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
+        let result: Result<_, TransactionError<StoreError>> = self.tree.transaction(|tx| {
+            let Some(v) = tx.get(&rk)? else {
+                return Ok(None);
+            };
+            let mut record = AssessmentRecord::decode(&v).map_err(abort)?;
+            if !allowed(&record) {
+                return Ok(Some(Err(record)));
+            }
+            let old = record.edit_digest().map_err(abort)?;
+            record.edit_token_sha256 = new.to_hex();
+            tx.remove(key(EDIT, &old.0))?;
+            tx.insert(key(EDIT, &new.0), &rk[1..])?;
+            tx.insert(rk.as_slice(), encode(&record).map_err(abort)?)?;
+            Ok(Some(Ok(record)))
+        });
+        let outcome = result.map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => e.into(),
+        })?;
+        if matches!(outcome, Some(Ok(_))) {
+            self.durable().await?;
+        }
+        Ok(outcome)
     }
 
     /// One item of a broker's portfolio; `None` when the assessment is not in it.

@@ -15,7 +15,7 @@ use super::lang::PageLang;
 use super::limits::Limit;
 use super::pages::broker::{self as pages, Dashboard, History, Row};
 use super::{session, AppState, X_ROBOTS_TAG};
-use crate::assessment::{self, AssessmentError, ClientName};
+use crate::assessment::{self, AssessmentError, ClientName, Reissue};
 use crate::i18n::Lang;
 use crate::report::{csv, radar};
 use crate::store::{PortfolioItem, Status};
@@ -28,6 +28,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/broker/logout", web::post().to(logout))
         .route("/broker/invitations", web::post().to(invite))
         .route("/broker/attach", web::post().to(attach))
+        .route(
+            "/broker/assessments/{id}/invitation",
+            web::post().to(reissue),
+        )
         .route("/broker/clients", web::get().to(history))
         .route("/broker/portfolio.csv", web::get().to(portfolio_csv));
 }
@@ -280,8 +284,40 @@ async fn invite(
         Err(e) => return Err(internal(l, e)),
     };
     let link = format!("{}/a/{}", state.base_url(&req), created.edit_token.expose());
-    let page = pages::invited(l, &broker.broker.name, client.as_str(), &link);
+    let page = pages::invited(l, &broker.broker.name, client.as_str(), &link, false);
     Ok(html(HttpResponse::Created(), lang, page))
+}
+
+/// A new answering link for an invited draft, shown once like the first.
+#[tracing::instrument(skip_all, fields(broker = %broker.broker.id))]
+async fn reissue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    broker: PageBroker,
+    lang: PageLang,
+    id: web::Path<String>,
+    _form: FormData,
+) -> Result<HttpResponse, PageError> {
+    let l = broker.lang;
+    let not_found = || PageError::new(l, ErrorCode::NotFound);
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| not_found())?;
+    let client = state
+        .store
+        .portfolio_item(broker.broker.id, id)
+        .map_err(|e| internal(l, e))?
+        .map(|i| i.entry.client_name)
+        .ok_or_else(not_found)?;
+    let token = match assessment::reissue(&state.store, broker.broker.id, id)
+        .await
+        .map_err(|e| internal(l, e))?
+    {
+        Reissue::Done(token) => token,
+        Reissue::Submitted => return Err(PageError::new(l, ErrorCode::AlreadySubmitted)),
+        Reissue::NotFound => return Err(not_found()),
+    };
+    let link = format!("{}/a/{}", state.base_url(&req), token.expose());
+    let page = pages::invited(l, &broker.broker.name, &client, &link, true);
+    Ok(html(HttpResponse::Ok(), lang, page))
 }
 
 /// The report token in what a broker pastes: a report link or the bare token.

@@ -13,7 +13,7 @@ use super::api::{report_url, scores_json};
 use super::auth::ApiBroker;
 use super::error::{ApiError, ErrorCode};
 use super::AppState;
-use crate::assessment::{self, AssessmentError, ClientName};
+use crate::assessment::{self, AssessmentError, ClientName, Reissue};
 use crate::report::csv;
 use crate::scoring::{format1, round1};
 use crate::store::{
@@ -34,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/assessments.csv", web::get().to(list_csv))
             .route("/assessments/attach", web::post().to(attach))
             .route("/assessments/{id}", web::get().to(detail))
+            .route("/assessments/{id}/invitation", web::post().to(reissue))
             .default_service(web::to(super::not_found)),
     );
 }
@@ -225,6 +226,32 @@ async fn detail(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(out))
+}
+
+/// A new answering link for a draft the broker invited; the old link stops working.
+#[tracing::instrument(skip_all, fields(broker = %broker.0.id))]
+async fn reissue(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    broker: ApiBroker,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let not_found = || ApiError::new(ErrorCode::NotFound, "no draft of yours has this id");
+    let id = Uuid::parse_str(&id).map_err(|_| not_found())?;
+    match assessment::reissue(&state.store, broker.0.id, id).await? {
+        Reissue::Done(token) => {
+            let edit = token.expose();
+            Ok(HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(json!({
+                    "id": id,
+                    "edit_token": edit,
+                    "invite_url": format!("{}/a/{edit}", state.base_url(&req)),
+                })))
+        }
+        Reissue::Submitted => Err(AssessmentError::AlreadySubmitted.into()),
+        Reissue::NotFound => Err(not_found()),
+    }
 }
 
 #[derive(Deserialize)]

@@ -1253,3 +1253,109 @@ async fn the_admin_api_is_rate_limited_too() {
 
     expect_rate_limited(res).await;
 }
+
+// --- New answering links -----------------------------------------------------------------
+
+#[tokio::test]
+async fn a_new_link_replaces_the_old_one_and_keeps_the_answers() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("Tokio Brokers");
+    let invited = app.invite(&token, "株式会社再発行").await;
+    let id = id_of(&invited);
+    let old = invited["edit_token"].as_str().unwrap().to_string();
+    let q = app.questionnaire("it-liability").await;
+    let first_question = q["questions"][0]["id"].as_str().unwrap().to_string();
+    let first_option = q["questions"][0]["options"][0]["id"].clone();
+    let res = app
+        .patch_assessment(
+            &id,
+            &old,
+            &json!({"answers": {first_question.clone(): first_option}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    let res = app
+        .post_as(&token, &format!("{PORTFOLIO}/{id}/invitation"), &json!({}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let fresh: Value = res.json().await.unwrap();
+    let new = fresh["edit_token"].as_str().unwrap();
+    assert_ne!(new, old);
+    assert!(fresh["invite_url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/a/{new}")));
+
+    expect_unauthorized(app.patch_assessment(&id, &old, &json!({})).await).await;
+    assert_eq!(app.get(&format!("/a/{old}")).await.status(), 404);
+    let draft: Value = app
+        .get_as(new, &format!("/api/v1/assessments/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        draft["answers"][first_question.as_str()],
+        q["questions"][0]["options"][0]["id"]
+    );
+    assert_eq!(draft["profile"]["company_name"], "株式会社再発行");
+}
+
+#[tokio::test]
+async fn a_new_link_is_only_for_the_brokers_own_unsubmitted_invitations() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("Tokio Brokers");
+    let (_, other) = app.add_broker("Other Brokers");
+    let invited = app.invite(&token, "株式会社A").await;
+    let id = id_of(&invited);
+    let path = format!("{PORTFOLIO}/{id}/invitation");
+
+    expect_error(
+        app.post_as(&other, &path, &json!({})).await,
+        404,
+        "not_found",
+    )
+    .await;
+    expect_unauthorized(app.post_as(UNKNOWN_TOKEN, &path, &json!({})).await).await;
+    expect_error(
+        app.post_as(
+            &token,
+            &format!("{PORTFOLIO}/not-a-uuid/invitation"),
+            &json!({}),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    // The other broker's attempt changed nothing: the first link still works.
+    let edit = invited["edit_token"].as_str().unwrap();
+    assert_eq!(
+        app.patch_assessment(&id, edit, &json!({})).await.status(),
+        200
+    );
+
+    complete_invitation(&app, &invited).await;
+    expect_error(
+        app.post_as(&token, &path, &json!({})).await,
+        409,
+        "already_submitted",
+    )
+    .await;
+
+    let own = own_submitted(&app).await;
+    app.post_as(
+        &token,
+        ATTACH,
+        &json!({"report_token": own["report_token"]}),
+    )
+    .await;
+    let attached = format!("{PORTFOLIO}/{}/invitation", id_of(&own));
+    expect_error(
+        app.post_as(&token, &attached, &json!({})).await,
+        404,
+        "not_found",
+    )
+    .await;
+}

@@ -452,3 +452,38 @@ async fn a_malformed_query_on_a_broker_page_gets_the_friendly_page() {
         .unwrap()
         .starts_with("text/html"));
 }
+
+#[tokio::test]
+async fn the_dashboard_offers_a_new_link_for_an_unanswered_invitation() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    let invited = app.invite(&token, "株式会社リンク").await;
+    let id = invited["id"].as_str().unwrap();
+    sign_in(&app, &token).await;
+    let page = app.get("/broker").await.text().await.unwrap();
+    let action = format!("/broker/assessments/{id}/invitation");
+    assert!(page.contains(&action));
+
+    let res = app
+        .client
+        .post(app.url(&action))
+        .header(header::ORIGIN, "https://evil.example")
+        .form(&[("x", "y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let old = invited["edit_token"].as_str().unwrap();
+    assert_ne!(
+        app.get(&format!("/a/{old}")).await.status(),
+        404,
+        "still valid"
+    );
+
+    let res = app.post_form(&action, &[]).await;
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("回答用リンクを再発行しました"));
+    assert!(!body.contains(old));
+    assert_eq!(app.get(&format!("/a/{old}")).await.status(), 404);
+}

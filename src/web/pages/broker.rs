@@ -256,6 +256,12 @@ fn portfolio_table(lang: Lang, rows: &[Row], with_client: bool) -> Markup {
                                 @if with_client {
                                     a href=(history_href(&item.entry.client_name)) { (b.history) }
                                 }
+                                @if r.status == Status::Draft && item.entry.membership == Membership::Invited {
+                                    @if with_client { br; }
+                                    form.inline method="post" action={ "/broker/assessments/" (r.id) "/invitation" } {
+                                        button.link type="submit" title=(b.reissue_hint) { (b.reissue) }
+                                    }
+                                }
                             }
                         }
                     }
@@ -265,18 +271,25 @@ fn portfolio_table(lang: Lang, rows: &[Row], with_client: bool) -> Markup {
     }
 }
 
-/// The page that shows a new invitation's link, once.
-pub fn invited(lang: Lang, broker_name: &str, client: &str, link: &str) -> Markup {
+/// The page that shows a new invitation's link, once; `reissued` when it replaces an
+/// earlier link.
+pub fn invited(lang: Lang, broker_name: &str, client: &str, link: &str, reissued: bool) -> Markup {
     let b = lang.broker();
+    let title = if reissued {
+        b.reissued_title
+    } else {
+        b.invited_title
+    };
     layout::page(
         lang,
-        b.invited_title,
+        title,
         &layout::with_lang("/broker", lang.other()),
         html! {
             (signed_in_bar(lang, broker_name))
             section.card {
-                h1 { (b.invited_title) }
+                h1 { (title) }
                 p { (b.invited_lead.replace("{client}", client)) }
+                @if reissued { p.notice { (b.reissued_note) } }
                 div.field.copy {
                     label for="link" { (b.invited_link) }
                     input #link type="text" readonly value=(link) spellcheck="false";
