@@ -1,5 +1,6 @@
 //! In-process benchmarks of the core: scoring the shipped questionnaire, parsing answers,
-//! durable batched inserts into the sled store, the radar chart and the report page.
+//! durable batched inserts into the sled store, the radar chart and the report page, and a
+//! page of a broker's portfolio with its thumbnails.
 //!
 //! Run with `cargo bench --bench core` (about a minute on two cores); one benchmark with
 //! `cargo bench --bench core -- score/it-liability-full`.
@@ -13,8 +14,9 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use serde_json::{json, Value};
 use shindan::assessment::{new_draft, submit_record, Changes};
 use shindan::questionnaire::{parse_file, Answers, FieldKind, Questionnaire};
+use shindan::report::radar;
 use shindan::scoring;
-use shindan::store::{AssessmentRecord, Store};
+use shindan::store::{AssessmentRecord, Invitation, PortfolioItem, Store};
 
 const QUESTIONNAIRE: &str = "questionnaires/it-liability-2026.1.toml";
 /// Records inserted per durable flush in the store benchmark.
@@ -154,7 +156,7 @@ fn bench_store(c: &mut Criterion) {
 /// The radar chart alone (10 domains, two series) and the whole report page.
 fn bench_report(c: &mut Criterion) {
     use shindan::i18n::Lang;
-    use shindan::report::{self, radar};
+    use shindan::report;
     use shindan::store::PeerStats;
 
     let labels = [
@@ -222,5 +224,59 @@ fn bench_report(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_score, bench_store, bench_report);
+/// A page of 25 from one broker's 1,000 invitations among 10,000 (the store's part of the
+/// portfolio API), and the 25 thumbnails of a dashboard page.
+fn bench_portfolio(c: &mut Criterion) {
+    let q = questionnaire();
+    let changes = Changes {
+        profile: profile(&q),
+        answers: raw_answers(&q)
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = Store::open(dir.path()).expect("the store opens");
+    let mut brokers = Vec::new();
+    for b in 0..10 {
+        let (broker, _) = store.add_broker(&format!("broker {b}")).expect("broker");
+        brokers.push(broker.id);
+    }
+    for i in 0..10_000 {
+        let mut record = submitted_record(&q, &changes);
+        record.invitation = Some(Invitation {
+            broker: brokers[i % brokers.len()],
+            client_name: format!("client {i}"),
+            proposal_ref: None,
+        });
+        store.insert_invitation(&record).expect("insert");
+    }
+    store.flush_now().expect("flush");
+    let broker = brokers[3];
+    let all = |_: &PortfolioItem| true;
+    c.bench_function("portfolio/first-page-25-of-1000", |b| {
+        b.iter(|| {
+            let page = store.portfolio_page(broker, None, 25, &all).expect("page");
+            black_box(page.items.len())
+        })
+    });
+    let page = store.portfolio_page(broker, None, 25, &all).expect("page");
+    c.bench_function("portfolio/25-thumbnails", |b| {
+        b.iter(|| {
+            for item in &page.items {
+                let scores = item.record.scores.as_ref().expect("submitted");
+                let values: Vec<Option<f64>> = scores.domains.iter().map(|d| d.score).collect();
+                black_box(radar::thumbnail(&values, &item.entry.client_name));
+            }
+        })
+    });
+}
+
+criterion_group!(
+    benches,
+    bench_score,
+    bench_store,
+    bench_report,
+    bench_portfolio
+);
 criterion_main!(benches);

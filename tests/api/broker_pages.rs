@@ -487,3 +487,67 @@ async fn the_dashboard_offers_a_new_link_for_an_unanswered_invitation() {
     assert!(!body.contains(old));
     assert_eq!(app.get(&format!("/a/{old}")).await.status(), 404);
 }
+
+#[tokio::test]
+async fn a_re_assessment_from_the_history_page_is_compared_with_the_latest() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    let q = app.questionnaire("it-liability").await;
+    let (profile, answers) = complete_answers(&q);
+    let first = app.invite(&token, "株式会社比較").await;
+    let (id, edit) = (
+        first["id"].as_str().unwrap(),
+        first["edit_token"].as_str().unwrap(),
+    );
+    app.patch_assessment(id, edit, &json!({"profile": profile, "answers": answers}))
+        .await;
+    assert_eq!(app.submit(id, edit).await.status(), 200);
+    sign_in(&app, &token).await;
+
+    let history = app
+        .client
+        .get(app.url("/broker/clients"))
+        .query(&[("name", "株式会社比較")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let previous = first["report_token"].as_str().unwrap();
+    assert!(history.contains(&format!("name=\"previous\" value=\"{previous}\"")));
+
+    let res = app
+        .post_form(
+            "/broker/invitations",
+            &[
+                ("questionnaire", "it-liability"),
+                ("client_name", "株式会社比較"),
+                ("previous", previous),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let newest = app.store.records().last().unwrap().unwrap();
+    assert_eq!(newest.previous.as_deref(), Some(previous));
+
+    // Another broker's report token is not a previous assessment of this portfolio.
+    let (_, other) = app.add_broker("B");
+    let theirs = app.invite(&other, "X").await;
+    let res = app
+        .post_form(
+            "/broker/invitations",
+            &[
+                ("questionnaire", "it-liability"),
+                ("client_name", "株式会社比較"),
+                ("previous", theirs["report_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("比較対象の診断が見つかりません"));
+}
