@@ -118,6 +118,8 @@ struct Draft {
     record: AssessmentRecord,
     q: Arc<Questionnaire>,
     resume_url: String,
+    /// The name of the broker who invited the company, if one did.
+    invited_by: Option<String>,
 }
 
 impl Draft {
@@ -138,11 +140,20 @@ impl Draft {
             .questionnaire_for(&record)
             .ok_or_else(|| PageError::new(lang, ErrorCode::QuestionnaireUnavailable))?;
         let resume_url = format!("{}/a/{}", state.base_url(req), token.expose());
+        let invited_by = match &record.invitation {
+            Some(i) => state
+                .store
+                .broker(i.broker)
+                .map_err(|e| PageError::from_assessment(lang, e.into()))?
+                .map(|b| b.name),
+            None => None,
+        };
         Ok(Draft {
             token,
             record,
             q,
             resume_url,
+            invited_by,
         })
     }
 
@@ -153,6 +164,7 @@ impl Draft {
             token: self.token.expose(),
             resume_url: &self.resume_url,
             record: &self.record,
+            invited_by: self.invited_by.as_deref(),
         }
     }
 

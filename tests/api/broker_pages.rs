@@ -551,3 +551,24 @@ async fn a_re_assessment_from_the_history_page_is_compared_with_the_latest() {
         .unwrap()
         .contains("比較対象の診断が見つかりません"));
 }
+
+#[tokio::test]
+async fn an_invited_company_is_told_which_broker_will_see_its_results() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("東京みらい保険代理店");
+    let invited = app.invite(&token, "株式会社お知らせ").await;
+    let link = invited["invite_url"].as_str().unwrap();
+    let res = app.client.get(link).send().await.unwrap();
+    let page = app.get(location(&res)).await.text().await.unwrap();
+    assert!(
+        page.contains("この診断は 東京みらい保険代理店 からの依頼です"),
+        "{page}"
+    );
+
+    let own = app.created(&json!({"questionnaire": "it-liability"})).await;
+    let res = app
+        .get(&format!("/a/{}", own["edit_token"].as_str().unwrap()))
+        .await;
+    let page = app.get(location(&res)).await.text().await.unwrap();
+    assert!(!page.contains("からの依頼です"));
+}

@@ -48,6 +48,8 @@ pub struct Flow<'a> {
     /// The absolute private link to come back later.
     pub resume_url: &'a str,
     pub record: &'a AssessmentRecord,
+    /// The broker who asked the company to take the assessment: its results go there.
+    pub invited_by: Option<&'a str>,
 }
 
 /// A problem to show above a form.
@@ -124,6 +126,15 @@ impl Flow<'_> {
         }
     }
 
+    /// Who asked for this assessment and who will see its results, for invited drafts.
+    fn invited_notice(&self) -> Markup {
+        html! {
+            @if let Some(broker) = self.invited_by {
+                p.invited-by { (self.lang.ui().invited_by_notice.replace("{broker}", broker)) }
+            }
+        }
+    }
+
     fn resume_box(&self) -> Markup {
         let ui = self.lang.ui();
         html! {
@@ -143,6 +154,7 @@ impl Flow<'_> {
             &layout::with_lang(&path, self.lang.other()),
             html! {
                 p.questionnaire-title { (self.q.title.get(self.lang)) }
+                (self.invited_notice())
                 (self.progress(current))
                 h1 { (title) }
                 @if let Some(alert) = alert {
