@@ -253,14 +253,20 @@ pub(crate) fn check_previous(
     }
 }
 
-/// Merges changes into a draft, durably. A submitted assessment is refused.
+/// Merges changes into a draft, durably. A submitted assessment is refused. `draft` is the
+/// record as the caller authorised it: if its edit token was replaced meanwhile (a new
+/// answering link), the change is refused as if the draft were unknown.
 pub async fn update(
     store: &Store,
     q: &Questionnaire,
-    id: Uuid,
+    draft: &AssessmentRecord,
     changes: &Changes,
 ) -> Result<AssessmentRecord, AssessmentError> {
-    let record = store.update(id, |r| {
+    let edit = &draft.edit_token_sha256;
+    let record = store.update(draft.id, |r| {
+        if &r.edit_token_sha256 != edit {
+            return Err(AssessmentError::NotFound);
+        }
         if r.status == Status::Submitted {
             return Err(AssessmentError::AlreadySubmitted);
         }
@@ -272,13 +278,22 @@ pub async fn update(
     Ok(record)
 }
 
-/// Submits a draft, durably. Exactly one of two concurrent submissions succeeds.
+/// Submits a draft, durably. Exactly one of two concurrent submissions succeeds. As with
+/// [`update`], a draft whose edit token was replaced since `draft` was read is refused.
 pub async fn submit(
     store: &Store,
     q: Arc<Questionnaire>,
-    id: Uuid,
+    draft: &AssessmentRecord,
 ) -> Result<AssessmentRecord, AssessmentError> {
-    Ok(store.submit(id, move |r| submit_record(&q, r)).await?)
+    let edit = draft.edit_token_sha256.clone();
+    Ok(store
+        .submit(draft.id, move |r| {
+            if r.edit_token_sha256 != edit {
+                return Err(AssessmentError::NotFound);
+            }
+            submit_record(&q, r)
+        })
+        .await?)
 }
 
 mod invite;

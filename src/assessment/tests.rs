@@ -108,3 +108,26 @@ fn client_names_fold_width_case_and_half_width_katakana() {
     assert!(ClientName::parse(&"字".repeat(120)).is_ok());
     assert!(ClientName::parse(&"字".repeat(121)).is_err());
 }
+
+#[tokio::test]
+async fn a_save_or_submit_through_a_replaced_link_is_refused() {
+    let q = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let broker = Uuid::new_v4();
+    let client = ClientName::parse("Client").unwrap();
+    let created = invite(&store, &q, broker, &client, None, None).await.unwrap();
+    // The applicant's request read the draft with the old link...
+    let read_with_old_link = store.get(created.record.id).unwrap().unwrap();
+    // ...then the broker made a new link before the request wrote.
+    assert!(matches!(
+        reissue(&store, broker, created.record.id).await.unwrap(),
+        Reissue::Done(_)
+    ));
+    let answers = changes(json!({}), json!({"q1": "yes"}));
+    let saved = update(&store, &q, &read_with_old_link, &answers).await;
+    assert!(matches!(saved, Err(AssessmentError::NotFound)));
+    let submitted = submit(&store, Arc::new(q.clone()), &read_with_old_link).await;
+    assert!(matches!(submitted, Err(AssessmentError::NotFound)));
+    assert!(store.get(created.record.id).unwrap().unwrap().answers.is_empty());
+}

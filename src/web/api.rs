@@ -194,7 +194,7 @@ async fn patch_assessment(
         profile: body.profile,
         answers: body.answers,
     };
-    let record = assessment::update(&state.store, &q, record.id, &changes).await?;
+    let record = assessment::update(&state.store, &q, &record, &changes).await?;
     Ok(private_json(assessment_json(&q, &record)))
 }
 
@@ -204,7 +204,7 @@ async fn submit_assessment(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (record, q) = authorized(&state, &req, &id)?;
-    let record = assessment::submit(&state.store, q.clone(), record.id).await?;
+    let record = assessment::submit(&state.store, q.clone(), &record).await?;
     let scores = record.scores.as_ref().map(|s| scores_json(&q, s));
     Ok(private_json(json!({
         "status": record.status,

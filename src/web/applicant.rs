@@ -145,6 +145,7 @@ impl Draft {
                 .store
                 .broker(i.broker)
                 .map_err(|e| PageError::from_assessment(lang, e.into()))?
+                .filter(|b| b.status() == crate::store::BrokerStatus::Active)
                 .map(|b| b.name),
             None => None,
         };
@@ -310,7 +311,7 @@ async fn profile_post(
         changes.profile.insert(field.id.clone(), value);
         typed.insert(field.id.clone(), values);
     }
-    match assessment::update(&state.store, &draft.q, draft.record.id, &changes).await {
+    match assessment::update(&state.store, &draft.q, &draft.record, &changes).await {
         Ok(_) => Ok(see_other(
             &lang,
             &next_location(&draft, Step::Profile, form.get("nav")),
@@ -378,7 +379,7 @@ async fn domain_post(
                 .insert(question.id.clone(), Value::String(v.to_string()));
         }
     }
-    match assessment::update(&state.store, &draft.q, draft.record.id, &changes).await {
+    match assessment::update(&state.store, &draft.q, &draft.record, &changes).await {
         Ok(_) => Ok(see_other(
             &lang,
             &next_location(&draft, Step::Domain(d), form.get("nav")),
@@ -447,7 +448,7 @@ async fn submit_post(
 ) -> Result<HttpResponse, PageError> {
     let l = lang.lang;
     let draft = Draft::load(&state, &req, l, &token)?;
-    match assessment::submit(&state.store, draft.q.clone(), draft.record.id).await {
+    match assessment::submit(&state.store, draft.q.clone(), &draft.record).await {
         Ok(_) => Ok(see_other(&lang, &draft.done_href())),
         Err(AssessmentError::AlreadySubmitted) => done_when_durable(&state, &lang, &draft).await,
         Err(e @ (AssessmentError::MissingProfileField(_) | AssessmentError::Unanswered(_))) => {

@@ -114,7 +114,9 @@ async fn logout(
     lang: PageLang,
     _form: FormData,
 ) -> Result<HttpResponse, PageError> {
-    if let Ok(Some(broker)) = session::broker_of(&req, &state.session_key, &state.store) {
+    let signed_in = session::broker_of(&req, &state.session_key, &state.store)
+        .map_err(|e| internal(lang.lang, e))?;
+    if let Some(broker) = signed_in {
         state
             .store
             .end_sessions(broker.id)

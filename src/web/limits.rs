@@ -62,20 +62,29 @@ fn key_of(ip: IpAddr) -> IpAddr {
 /// The client address of a request: the peer, or behind a trusted proxy the last
 /// `X-Forwarded-For` address that is not itself a trusted proxy.
 pub fn client_address(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
-    let peer = req.peer_addr()?.ip();
-    if !trusted_proxies.contains(&peer) {
+    // IPv4 peers of a server listening on [::] arrive as ::ffff:a.b.c.d.
+    let peer = req.peer_addr()?.ip().to_canonical();
+    let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|t| t.to_canonical() == *ip);
+    if !trusted(&peer) {
         return Some(peer);
     }
+    // A hop is an address, or an address with a port ("1.2.3.4:5678", "[2001:db8::1]:443").
+    let parse = |hop: &str| {
+        hop.parse::<IpAddr>()
+            .or_else(|_| hop.parse::<std::net::SocketAddr>().map(|s| s.ip()))
+            .ok()
+            .map(|ip| ip.to_canonical())
+    };
     let forwarded = req
         .headers()
         .get_all(header::X_FORWARDED_FOR)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|a| a.trim().parse::<IpAddr>().ok())
+        .map(|a| parse(a.trim()))
         .collect::<Vec<_>>();
     for hop in forwarded.into_iter().rev() {
         match hop {
-            Some(ip) if trusted_proxies.contains(&ip) => continue,
+            Some(ip) if trusted(&ip) => continue,
             Some(ip) => return Some(ip),
             // An address the proxy would not write: stop trusting the header here.
             None => break,

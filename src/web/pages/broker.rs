@@ -193,7 +193,9 @@ pub fn dashboard(lang: Lang, d: &Dashboard) -> Markup {
                     }
                     button.secondary type="submit" { (b.filter_button) }
                 }
-                @if d.rows.is_empty() {
+                @if d.rows.is_empty() && d.next_href.is_some() {
+                    p.empty { (b.no_items_yet) }
+                } @else if d.rows.is_empty() {
                     p.empty { (b.no_items) }
                 } @else {
                     (portfolio_table(lang, &d.rows, true))
