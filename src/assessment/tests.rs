@@ -116,7 +116,9 @@ async fn a_save_or_submit_through_a_replaced_link_is_refused() {
     let store = Store::open(dir.path()).unwrap();
     let broker = Uuid::new_v4();
     let client = ClientName::parse("Client").unwrap();
-    let created = invite(&store, &q, broker, &client, None, None).await.unwrap();
+    let created = invite(&store, &q, broker, &client, None, None)
+        .await
+        .unwrap();
     // The applicant's request read the draft with the old link...
     let read_with_old_link = store.get(created.record.id).unwrap().unwrap();
     // ...then the broker made a new link before the request wrote.
@@ -129,5 +131,10 @@ async fn a_save_or_submit_through_a_replaced_link_is_refused() {
     assert!(matches!(saved, Err(AssessmentError::NotFound)));
     let submitted = submit(&store, Arc::new(q.clone()), &read_with_old_link).await;
     assert!(matches!(submitted, Err(AssessmentError::NotFound)));
-    assert!(store.get(created.record.id).unwrap().unwrap().answers.is_empty());
+    assert!(store
+        .get(created.record.id)
+        .unwrap()
+        .unwrap()
+        .answers
+        .is_empty());
 }
