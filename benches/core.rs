@@ -63,6 +63,17 @@ fn profile(q: &Questionnaire) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// A valid profile and every question answered, as changes to a new draft.
+fn complete_changes(q: &Questionnaire) -> Changes {
+    Changes {
+        profile: profile(q),
+        answers: raw_answers(q)
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+    }
+}
+
 fn submitted_record(q: &Questionnaire, changes: &Changes) -> AssessmentRecord {
     let mut created = new_draft(q, changes).expect("the bench changes fit the questionnaire");
     submit_record(q, &mut created.record).expect("the bench draft is complete");
@@ -107,13 +118,7 @@ fn bench_score(c: &mut Criterion) {
 
 fn bench_store(c: &mut Criterion) {
     let q = questionnaire();
-    let changes = Changes {
-        profile: profile(&q),
-        answers: raw_answers(&q)
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect(),
-    };
+    let changes = complete_changes(&q);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = Store::open(dir.path()).expect("the store opens");
 
@@ -228,13 +233,7 @@ fn bench_report(c: &mut Criterion) {
 /// portfolio API), and the 25 thumbnails of a dashboard page.
 fn bench_portfolio(c: &mut Criterion) {
     let q = questionnaire();
-    let changes = Changes {
-        profile: profile(&q),
-        answers: raw_answers(&q)
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect(),
-    };
+    let changes = complete_changes(&q);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = Store::open(dir.path()).expect("the store opens");
     let mut brokers = Vec::new();
