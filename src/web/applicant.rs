@@ -139,7 +139,7 @@ impl Draft {
         let q = state
             .questionnaire_for(&record)
             .ok_or_else(|| PageError::new(lang, ErrorCode::QuestionnaireUnavailable))?;
-        let resume_url = format!("{}/a/{}", state.base_url(req), token.expose());
+        let resume_url = state.answer_link(req, &token);
         let invited_by = match &record.invitation {
             Some(i) => state
                 .store

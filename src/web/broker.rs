@@ -285,7 +285,7 @@ async fn invite(
         }
         Err(e) => return Err(internal(l, e)),
     };
-    let link = format!("{}/a/{}", state.base_url(&req), created.edit_token.expose());
+    let link = state.answer_link(&req, &created.edit_token);
     let page = pages::invited(l, &broker.broker.name, client.as_str(), &link, false);
     Ok(html(HttpResponse::Created(), lang, page))
 }
@@ -317,7 +317,7 @@ async fn reissue(
         Reissue::Submitted => return Err(PageError::new(l, ErrorCode::AlreadySubmitted)),
         Reissue::NotFound => return Err(not_found()),
     };
-    let link = format!("{}/a/{}", state.base_url(&req), token.expose());
+    let link = state.answer_link(&req, &token);
     let page = pages::invited(l, &broker.broker.name, &client, &link, true);
     Ok(html(HttpResponse::Ok(), lang, page))
 }

@@ -174,13 +174,12 @@ async fn invite(
         body.previous.as_deref(),
     )
     .await?;
-    let edit = created.edit_token.expose();
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({
             "id": created.record.id,
-            "edit_token": edit,
-            "invite_url": format!("{}/a/{edit}", state.base_url(&req)),
+            "edit_token": created.edit_token.expose(),
+            "invite_url": state.answer_link(&req, &created.edit_token),
             "report_token": created.report_token.expose(),
             "client_name": client.as_str(),
             "status": PortfolioStatus::Invited,
@@ -239,16 +238,13 @@ async fn reissue(
     let not_found = || ApiError::new(ErrorCode::NotFound, "no draft of yours has this id");
     let id = Uuid::parse_str(&id).map_err(|_| not_found())?;
     match assessment::reissue(&state.store, broker.0.id, id).await? {
-        Reissue::Done(token) => {
-            let edit = token.expose();
-            Ok(HttpResponse::Ok()
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .json(json!({
-                    "id": id,
-                    "edit_token": edit,
-                    "invite_url": format!("{}/a/{edit}", state.base_url(&req)),
-                })))
-        }
+        Reissue::Done(token) => Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({
+                "id": id,
+                "edit_token": token.expose(),
+                "invite_url": state.answer_link(&req, &token),
+            }))),
         Reissue::Submitted => Err(AssessmentError::AlreadySubmitted.into()),
         Reissue::NotFound => Err(not_found()),
     }

@@ -84,6 +84,15 @@ impl AppState {
 }
 
 impl AppState {
+    /// The absolute private link of a draft: where its company answers and comes back.
+    pub fn answer_link(
+        &self,
+        req: &actix_web::HttpRequest,
+        token: &crate::tokens::EditToken,
+    ) -> String {
+        format!("{}/a/{}", self.base_url(req), token.expose())
+    }
+
     /// The address users reach the site at: the configured one, else the request's.
     pub fn base_url(&self, req: &actix_web::HttpRequest) -> String {
         match &self.public_url {
