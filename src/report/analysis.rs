@@ -21,6 +21,11 @@ pub fn local_date(t: chrono::DateTime<chrono::Utc>) -> NaiveDate {
     t.with_timezone(&jst).date_naive()
 }
 
+/// A Japanese date as the pages write it (`2026-11-26`).
+pub fn local_day(t: chrono::DateTime<chrono::Utc>) -> String {
+    local_date(t).format("%Y-%m-%d").to_string()
+}
+
 /// How many strengths and priorities the report names.
 pub const STRENGTHS: usize = 2;
 pub const PRIORITIES: usize = 3;
@@ -265,16 +270,10 @@ pub fn analyse<'q>(
         // Lined up by domain id: the previous assessment may have used another version
         // of the questionnaire, with domains added, removed or reordered.
         Some(p) => Some(Comparison::Previous {
-            scores: q
-                .domains
-                .iter()
-                .map(|d| {
-                    p.scores
-                        .as_ref()
-                        .and_then(|s| s.domains.iter().find(|x| x.id == d.id))
-                        .and_then(|x| x.score)
-                })
-                .collect(),
+            scores: match &p.scores {
+                Some(s) => s.lined_up(q),
+                None => vec![None; q.domains.len()],
+            },
             overall: p.scores.as_ref().and_then(|s| s.overall),
             submitted: p.submitted_at.map(local_date),
         }),

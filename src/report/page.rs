@@ -59,11 +59,7 @@ pub fn render(p: &ReportPage) -> Markup {
     let submitted = p
         .record
         .submitted_at
-        .map(|t| {
-            super::analysis::local_date(t)
-                .format("%Y-%m-%d")
-                .to_string()
-        })
+        .map(super::analysis::local_day)
         .unwrap_or_default();
     let grade = a.scores.grade.as_deref().unwrap_or("—");
     let comparison = comparison_name(a, lang);

@@ -29,6 +29,23 @@ pub struct Scores {
     pub grade: Option<String>,
 }
 
+impl Scores {
+    /// The score of each domain of `q`, in `q`'s order, found by domain id: scores taken
+    /// with another version of the questionnaire (domains added, removed or reordered) line
+    /// up with this one's domains; a domain they lack is `None`.
+    pub fn lined_up(&self, q: &Questionnaire) -> Vec<Option<f64>> {
+        q.domains
+            .iter()
+            .map(|d| {
+                self.domains
+                    .iter()
+                    .find(|s| s.id == d.id)
+                    .and_then(|s| s.score)
+            })
+            .collect()
+    }
+}
+
 /// Rounds a score to one decimal, as scores are reported.
 pub fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0

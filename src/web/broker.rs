@@ -13,12 +13,13 @@ use super::error::{ErrorCode, PageError};
 use super::form::FormData;
 use super::lang::PageLang;
 use super::limits::Limit;
-use super::pages::broker::{self as pages, Dashboard, History, Row};
+use super::pages::broker::{self as pages, Change, Dashboard, History, Row};
 use super::{session, AppState, X_ROBOTS_TAG};
 use crate::assessment::{self, AssessmentError, ClientName, Reissue};
 use crate::i18n::Lang;
+use crate::report::analysis::local_day;
 use crate::report::{csv, radar};
-use crate::store::{PortfolioItem, Status};
+use crate::store::{PortfolioEntry, PortfolioFilter, PortfolioItem, Status};
 use crate::tokens::BrokerToken;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -365,6 +366,19 @@ async fn attach(
     Ok(html(status, lang, body))
 }
 
+/// The entries of one client (by folded name), decided before any record is read.
+struct SameClient(String);
+
+impl PortfolioFilter for SameClient {
+    fn entry(&self, entry: &PortfolioEntry) -> bool {
+        ClientName::folded(&entry.client_name) == self.0
+    }
+
+    fn item(&self, _: &PortfolioItem) -> bool {
+        true
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct HistoryQuery {
     name: Option<String>,
@@ -378,20 +392,15 @@ async fn history(
 ) -> Result<HttpResponse, PageError> {
     let l = broker.lang;
     let not_found = || PageError::new(l, ErrorCode::NotFound);
-    let raw = query.name.as_deref().unwrap_or("");
-    let filter = Filter {
-        name: ClientName::folded(raw),
-        ..Filter::default()
-    };
-    if filter.name.is_empty() {
+    let client = SameClient(ClientName::folded(query.name.as_deref().unwrap_or("")));
+    if client.0.is_empty() {
         return Err(not_found());
     }
-    let folded = filter.name.clone();
-    let items: Vec<PortfolioItem> = all_items(&state, broker.broker.id, &filter)
+    let items = state
+        .store
+        .portfolio_page(broker.broker.id, None, usize::MAX, &client)
         .map_err(|e| internal(l, e))?
-        .into_iter()
-        .filter(|i| ClientName::folded(&i.entry.client_name) == folded)
-        .collect();
+        .items;
     let Some(first) = items.first() else {
         return Err(not_found());
     };
@@ -400,13 +409,13 @@ async fn history(
         .iter()
         .filter(|i| i.record.status == Status::Submitted)
         .collect();
-    let radar = submitted
+    let (radar, changes) = match submitted
         .first()
-        .and_then(|latest| history_radar(&state, l, latest, submitted.get(1).copied()));
-    let changes = submitted
-        .first()
-        .map(|latest| history_changes(&state, l, latest, submitted.get(1).copied()))
-        .unwrap_or_default();
+        .and_then(|latest| history_chart(&state, l, latest, submitted.get(1).copied()))
+    {
+        Some((svg, changes)) => (Some(svg), changes),
+        None => (None, Vec::new()),
+    };
     let reinvite = submitted.first().and_then(|latest| {
         let r = &latest.record;
         let q = state.catalog.find(&r.questionnaire.id, None)?;
@@ -423,105 +432,61 @@ async fn history(
     Ok(html(HttpResponse::Ok(), lang, pages::history(l, &view)))
 }
 
-/// Per domain of the latest submission's questionnaire, then overall: the latest and the
-/// previous score, lined up by domain id.
-fn history_changes(
+/// The latest submission's radar with the previous one dashed, and per domain of the
+/// latest's questionnaire, then overall, the latest and the previous score (lined up by
+/// domain id, as the questionnaire may have changed between the two).
+fn history_chart(
     state: &AppState,
     lang: Lang,
     latest: &PortfolioItem,
     previous: Option<&PortfolioItem>,
-) -> Vec<(String, Option<f64>, Option<f64>)> {
-    let r = &latest.record;
-    let (Some(q), Some(scores)) = (
-        state.questionnaire_of(&r.questionnaire, r.status),
-        r.scores.as_ref(),
-    ) else {
-        return Vec::new();
-    };
-    let previous = previous.and_then(|p| p.record.scores.as_ref());
-    let of = |s: &crate::scoring::Scores, id: &str| {
-        s.domains.iter().find(|d| d.id == id).and_then(|d| d.score)
-    };
-    let mut rows: Vec<_> = q
-        .domains
-        .iter()
-        .map(|d| {
-            (
-                d.label.get(lang).to_string(),
-                of(scores, &d.id),
-                previous.and_then(|p| of(p, &d.id)),
-            )
-        })
-        .collect();
-    rows.push((
-        lang.broker().overall_row.to_string(),
-        scores.overall,
-        previous.and_then(|p| p.overall),
-    ));
-    rows
-}
-
-/// The latest submission's radar with the previous one dashed, lined up by domain id.
-fn history_radar(
-    state: &AppState,
-    lang: Lang,
-    latest: &PortfolioItem,
-    previous: Option<&PortfolioItem>,
-) -> Option<String> {
+) -> Option<(String, Vec<Change>)> {
     let r = &latest.record;
     let q = state.questionnaire_of(&r.questionnaire, r.status)?;
     let scores = r.scores.as_ref()?;
-    let axes = q
-        .domains
-        .iter()
-        .map(|d| radar::Axis {
-            label: d.label.get(lang),
-            score: scores
-                .domains
-                .iter()
-                .find(|s| s.id == d.id)
-                .and_then(|s| s.score),
-        })
-        .collect();
+    let previous_scores = previous.and_then(|p| p.record.scores.as_ref());
+    let now = scores.lined_up(&q);
+    let before = previous_scores.map(|p| p.lined_up(&q));
     let b = lang.broker();
     let dated = |word: &str, item: &PortfolioItem| {
-        let date = item
-            .record
-            .submitted_at
-            .map(|t| {
-                crate::report::analysis::local_date(t)
-                    .format("%Y-%m-%d")
-                    .to_string()
-            })
-            .unwrap_or_default();
-        format!("{word} {date}")
+        let day = item.record.submitted_at.map(local_day).unwrap_or_default();
+        format!("{word} {day}")
     };
     let name = dated(b.history_latest, latest);
     let second_name = previous.map(|p| dated(b.history_previous, p));
-    let second_values: Option<Vec<Option<f64>>> = previous.and_then(|p| {
-        let ps = p.record.scores.as_ref()?;
-        Some(
-            q.domains
-                .iter()
-                .map(|d| {
-                    ps.domains
-                        .iter()
-                        .find(|s| s.id == d.id)
-                        .and_then(|s| s.score)
-                })
-                .collect(),
-        )
-    });
-    let second = match (&second_name, &second_values) {
-        (Some(n), Some(v)) => Some(radar::Series { name: n, values: v }),
-        _ => None,
-    };
-    Some(radar::svg(&radar::Radar {
+    let svg = radar::svg(&radar::Radar {
         lang,
-        axes,
+        axes: q
+            .domains
+            .iter()
+            .zip(&now)
+            .map(|(d, score)| radar::Axis {
+                label: d.label.get(lang),
+                score: *score,
+            })
+            .collect(),
         name: &name,
-        second,
-    }))
+        second: match (&second_name, &before) {
+            (Some(name), Some(values)) => Some(radar::Series { name, values }),
+            _ => None,
+        },
+    });
+    let mut changes: Vec<_> = q
+        .domains
+        .iter()
+        .enumerate()
+        .map(|(i, d)| Change {
+            label: d.label.get(lang).to_string(),
+            latest: now[i],
+            previous: before.as_ref().and_then(|v| v[i]),
+        })
+        .collect();
+    changes.push(Change {
+        label: b.overall_row.to_string(),
+        latest: scores.overall,
+        previous: previous_scores.and_then(|p| p.overall),
+    });
+    Some((svg, changes))
 }
 
 async fn portfolio_csv(

@@ -572,3 +572,46 @@ async fn an_invited_company_is_told_which_broker_will_see_its_results() {
     let page = app.get(location(&res)).await.text().await.unwrap();
     assert!(!page.contains("からの依頼です"));
 }
+
+#[tokio::test]
+async fn a_history_holds_one_client_only_not_every_name_that_contains_it() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    let with_ref = |name: &'static str, proposal: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let res = app
+                .post_as(
+                    &token,
+                    "/api/v1/broker/invitations",
+                    &json!({"questionnaire": "it-liability", "client_name": name, "proposal_ref": proposal}),
+                )
+                .await;
+            assert_eq!(res.status(), 201);
+        }
+    };
+    with_ref("株式会社アサヒ", "P-SHORT").await;
+    with_ref("株式会社アサヒクラウド", "P-LONG").await;
+    with_ref("ｶﾌﾞｼｷｶﾞｲｼｬｱｻﾋ", "P-HALF-WIDTH").await;
+    sign_in(&app, &token).await;
+    let page = app
+        .client
+        .get(app.url("/broker/clients"))
+        .query(&[("name", "株式会社アサヒ")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("P-SHORT"));
+    assert!(
+        !page.contains("P-LONG"),
+        "another client whose name starts the same"
+    );
+    assert!(
+        !page.contains("P-HALF-WIDTH"),
+        "カブシキガイシャ is not 株式会社"
+    );
+}

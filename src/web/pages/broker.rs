@@ -8,7 +8,7 @@ use maud::{html, Markup, PreEscaped};
 use super::layout;
 use crate::i18n::Lang;
 use crate::questionnaire::Questionnaire;
-use crate::report::analysis::local_date;
+use crate::report::analysis::local_day as date;
 use crate::report::csv::{membership_word, status_word};
 use crate::scoring::format1;
 use crate::store::{Membership, PortfolioItem, PortfolioStatus, Status};
@@ -76,11 +76,6 @@ pub struct Dashboard<'a> {
     pub notice: Option<&'a str>,
     pub invite_error: Option<&'a str>,
     pub attach_error: Option<&'a str>,
-}
-
-/// A date as brokers read it (Japan's calendar).
-fn date(t: chrono::DateTime<chrono::Utc>) -> String {
-    local_date(t).format("%Y-%m-%d").to_string()
 }
 
 /// The address of a client's history page.
@@ -303,6 +298,13 @@ pub fn invited(lang: Lang, broker_name: &str, client: &str, link: &str, reissued
     )
 }
 
+/// One row of a history's table of changes.
+pub struct Change {
+    pub label: String,
+    pub latest: Option<f64>,
+    pub previous: Option<f64>,
+}
+
 /// What a client's history page shows.
 pub struct History<'a> {
     pub broker_name: &'a str,
@@ -310,8 +312,8 @@ pub struct History<'a> {
     pub rows: Vec<Row<'a>>,
     /// The radar of the latest submission over the previous one (SVG markup).
     pub radar: Option<String>,
-    /// Per domain, then overall: label, latest score, previous score.
-    pub changes: Vec<(String, Option<f64>, Option<f64>)>,
+    /// Per domain, then overall: the latest score beside the previous one.
+    pub changes: Vec<Change>,
     /// The questionnaire and report token a re-assessment is compared with.
     pub reinvite: Option<(Arc<Questionnaire>, String)>,
 }
@@ -322,9 +324,9 @@ fn score_text(s: Option<f64>) -> String {
 }
 
 /// The latest scores beside the previous ones, with the change.
-fn changes_table(lang: Lang, changes: &[(String, Option<f64>, Option<f64>)]) -> Markup {
+fn changes_table(lang: Lang, changes: &[Change]) -> Markup {
     let b = lang.broker();
-    let has_previous = changes.iter().any(|c| c.2.is_some());
+    let has_previous = changes.iter().any(|c| c.previous.is_some());
     html! {
         table.changes {
             thead {
@@ -336,7 +338,7 @@ fn changes_table(lang: Lang, changes: &[(String, Option<f64>, Option<f64>)]) -> 
                 }
             }
             tbody {
-                @for (label, latest, previous) in changes {
+                @for Change { label, latest, previous } in changes {
                     tr {
                         th scope="row" { (label) }
                         @if has_previous { td.num { (score_text(*previous)) } }
