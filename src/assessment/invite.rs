@@ -4,7 +4,7 @@
 use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
-use super::{check_previous, new_draft, AssessmentError, Changes, Created};
+use super::{new_draft, previous_record, AssessmentError, Changes, Created};
 use crate::questionnaire::Questionnaire;
 use crate::store::{AssessmentRecord, Invitation, PortfolioItem, Status, Store};
 use crate::tokens::{EditToken, ReportToken};
@@ -87,18 +87,11 @@ pub async fn invite(
         e => e,
     })?;
     if let Some(token) = previous {
-        let token = check_previous(store, q, token)?;
-        let in_portfolio = match ReportToken::parse(&token) {
-            Some(t) => match store.find_by_report(&t.digest())? {
-                Some(r) => store.portfolio_item(broker, r.id)?.is_some(),
-                None => false,
-            },
-            None => false,
-        };
-        if !in_portfolio {
+        let earlier = previous_record(store, q, token)?;
+        if store.portfolio_item(broker, earlier.id)?.is_none() {
             return Err(AssessmentError::InvalidPrevious);
         }
-        created.record.previous = Some(token);
+        created.record.previous = Some(earlier.report_token);
     }
     created.record.invitation = Some(Invitation {
         broker,

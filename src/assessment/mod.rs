@@ -239,16 +239,24 @@ pub async fn create(
 
 /// The report token of an earlier assessment to compare with, if it is one: submitted,
 /// and of the same questionnaire id (any version).
-pub(crate) fn check_previous(
+fn check_previous(
     store: &Store,
     q: &Questionnaire,
     token: &str,
 ) -> Result<String, AssessmentError> {
+    previous_record(store, q, token).map(|r| r.report_token)
+}
+
+/// The earlier assessment a report token names, if it can be compared with: submitted, and
+/// of the same questionnaire id (any version).
+pub(crate) fn previous_record(
+    store: &Store,
+    q: &Questionnaire,
+    token: &str,
+) -> Result<AssessmentRecord, AssessmentError> {
     let token = ReportToken::parse(token).ok_or(AssessmentError::InvalidPrevious)?;
     match store.find_by_report(&token.digest())? {
-        Some(r) if r.status == Status::Submitted && r.questionnaire.id == q.id => {
-            Ok(token.expose().to_string())
-        }
+        Some(r) if r.status == Status::Submitted && r.questionnaire.id == q.id => Ok(r),
         _ => Err(AssessmentError::InvalidPrevious),
     }
 }
