@@ -16,7 +16,7 @@ use shindan::assessment::{new_draft, submit_record, Changes};
 use shindan::questionnaire::{parse_file, Answers, FieldKind, Questionnaire};
 use shindan::report::radar;
 use shindan::scoring;
-use shindan::store::{AssessmentRecord, Invitation, PortfolioItem, Store};
+use shindan::store::{AssessmentRecord, Invitation, PortfolioItem, RecordSummary, Store};
 
 const QUESTIONNAIRE: &str = "questionnaires/it-liability-2026.1.toml";
 /// Records inserted per durable flush in the store benchmark.
@@ -257,6 +257,21 @@ fn bench_portfolio(c: &mut Criterion) {
         b.iter(|| {
             let page = store.portfolio_page(broker, None, 25, &all).expect("page");
             black_box(page.items.len())
+        })
+    });
+    // Why a page decodes a RecordSummary: the answers and profile it skips are most of
+    // a record's bytes.
+    let stored = serde_json::to_vec(&submitted_record(&q, &changes)).expect("encode");
+    c.bench_function("portfolio/decode-whole-record", |b| {
+        b.iter(|| {
+            let r: AssessmentRecord = serde_json::from_slice(black_box(&stored)).expect("decode");
+            black_box(r)
+        })
+    });
+    c.bench_function("portfolio/decode-record-summary", |b| {
+        b.iter(|| {
+            let r: RecordSummary = serde_json::from_slice(black_box(&stored)).expect("decode");
+            black_box(r)
         })
     });
     let page = store.portfolio_page(broker, None, 25, &all).expect("page");
