@@ -270,6 +270,32 @@ chromium_run() {
     fi
 }
 
+# fetch_html URL NAME LANG [CURL_ARGS...]: saves the page as served to $OUT_DIR/NAME.html and
+# fails unless it is a 200 HTML page in LANG with the company name's script escaped, whose
+# stylesheets, images and links on this server all answer 200 (fetched with CURL_ARGS too,
+# e.g. a session cookie).
+fetch_html() {
+    local url=$1 name=$2 lang=$3 meta kind res code
+    shift 3
+    meta="$(curl -sS --max-time 10 "$@" -o "$OUT_DIR/$name.html" \
+        -w '%{http_code} %{content_type}' "$url")" || fail "GET $url did not answer"
+    case "$meta" in
+        "200 text/html"*) ;;
+        *) fail "GET $url answered '$meta', expected 200 text/html" ;;
+    esac
+    if grep -qF '<script>alert(1)</script>' "$OUT_DIR/$name.html"; then
+        fail "the HTML of $url contains the company name's <script>alert(1)</script> unescaped"
+    fi
+    grep -qiE "<html[^>]* lang=\"?$lang\b" "$OUT_DIR/$name.html" ||
+        fail "the HTML of $url does not declare <html lang=\"$lang\">"
+    python3 "$WORK/resources.py" "$OUT_DIR/$name.html" "$url" >"$WORK/$name.resources"
+    while read -r kind res; do
+        [ "$kind" != EXTERNAL ] || fail "$url loads a resource from another host: $res"
+        code="$(curl -sS --max-time 10 "$@" -o /dev/null -w '%{http_code}' "$res" || true)"
+        [ "$code" = 200 ] || fail "on $url, the ${kind,,} $res answered '$code', expected 200"
+    done <"$WORK/$name.resources"
+}
+
 # size_check FILE URL WHAT
 size_check() {
     local file=$1 url=$2 what=$3 bytes
@@ -288,24 +314,7 @@ for id in "${QUESTIONNAIRES[@]}"; do
         name="$id-$lang"
         log "rendering $id ($lang)"
 
-        # The HTML as served.
-        meta="$(curl -sS --max-time 10 -o "$OUT_DIR/$name.html" -w '%{http_code} %{content_type}' \
-            "$url")" || fail "GET $url did not answer"
-        case "$meta" in
-            "200 text/html"*) ;;
-            *) fail "GET $url answered '$meta', expected 200 text/html" ;;
-        esac
-        if grep -qF '<script>alert(1)</script>' "$OUT_DIR/$name.html"; then
-            fail "the HTML of $url contains the company name's <script>alert(1)</script> unescaped"
-        fi
-        grep -qiE "<html[^>]* lang=\"?$lang\b" "$OUT_DIR/$name.html" ||
-            fail "the HTML of $url does not declare <html lang=\"$lang\">"
-        python3 "$WORK/resources.py" "$OUT_DIR/$name.html" "$url" >"$WORK/$name.resources"
-        while read -r kind res; do
-            [ "$kind" != EXTERNAL ] || fail "$url loads a resource from another host: $res"
-            code="$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$res" || true)"
-            [ "$code" = 200 ] || fail "on $url, the ${kind,,} $res answered '$code', expected 200"
-        done <"$WORK/$name.resources"
+        fetch_html "$url" "$name" "$lang"
 
         # On screen.
         chromium_run "$url" "$WORK/$name.screen.log" \
@@ -417,26 +426,11 @@ for page in broker-login broker-dashboard broker-history; do
         url="$BASE$path${sep}lang=$lang"
         name="$page-$lang"
         log "rendering $page ($lang)"
-        cookie=()
-        [ "$page" = broker-login ] || cookie=(-H "Cookie: $BROKER_COOKIE")
-        meta="$(curl -sS --max-time 10 ${cookie[@]+"${cookie[@]}"} -o "$OUT_DIR/$name.html" \
-            -w '%{http_code} %{content_type}' "$url")" || fail "GET $url did not answer"
-        case "$meta" in
-            "200 text/html"*) ;;
-            *) fail "GET $url answered '$meta', expected 200 text/html" ;;
-        esac
-        if grep -qF '<script>alert(1)</script>' "$OUT_DIR/$name.html"; then
-            fail "the HTML of $url contains the client name's <script>alert(1)</script> unescaped"
+        if [ "$page" = broker-login ]; then
+            fetch_html "$url" "$name" "$lang"
+        else
+            fetch_html "$url" "$name" "$lang" -H "Cookie: $BROKER_COOKIE"
         fi
-        grep -qiE "<html[^>]* lang=\"?$lang\b" "$OUT_DIR/$name.html" ||
-            fail "the HTML of $url does not declare <html lang=\"$lang\">"
-        python3 "$WORK/resources.py" "$OUT_DIR/$name.html" "$url" >"$WORK/$name.resources"
-        while read -r kind res; do
-            [ "$kind" != EXTERNAL ] || fail "$url loads a resource from another host: $res"
-            code="$(curl -sS --max-time 10 ${cookie[@]+"${cookie[@]}"} -o /dev/null \
-                -w '%{http_code}' "$res" || true)"
-            [ "$code" = 200 ] || fail "on $url, the ${kind,,} $res answered '$code', expected 200"
-        done <"$WORK/$name.resources"
         # Chromium cannot sign in, so it renders the fetched page; <base> points the
         # stylesheet and links at the server.
         sed "s#<head>#<head><base href=\"$BASE/\">#" "$OUT_DIR/$name.html" >"$WORK/$name.file.html"
