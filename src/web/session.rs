@@ -54,15 +54,60 @@ pub fn load_or_create_key(dir: &Path) -> std::io::Result<Key> {
     }
 }
 
+/// What a session cookie says, before its signature: the broker, the generation of its
+/// token, its sign-out count and the issue time (Unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Session {
+    broker: Uuid,
+    generation: u32,
+    sessions: u32,
+    issued: i64,
+}
+
+impl Session {
+    fn of(broker: &Broker, now: i64) -> Session {
+        Session {
+            broker: broker.id,
+            generation: broker.generation,
+            sessions: broker.sessions,
+            issued: now,
+        }
+    }
+
+    fn value(&self) -> String {
+        format!(
+            "{}.{}.{}.{}",
+            self.broker, self.generation, self.sessions, self.issued
+        )
+    }
+
+    fn parse(value: &str) -> Option<Session> {
+        let mut parts = value.split('.');
+        let session = Session {
+            broker: Uuid::parse_str(parts.next()?).ok()?,
+            generation: parts.next()?.parse().ok()?,
+            sessions: parts.next()?.parse().ok()?,
+            issued: parts.next()?.parse().ok()?,
+        };
+        parts.next().is_none().then_some(session)
+    }
+
+    /// Issued at most `SESSION_HOURS` before `now`, and not in the future.
+    fn is_fresh(&self, now: i64) -> bool {
+        (0..SESSION_HOURS * 3600).contains(&(now - self.issued))
+    }
+
+    /// Whether the broker's account still accepts it.
+    fn admits(&self, broker: &Broker) -> bool {
+        broker.status() == BrokerStatus::Active
+            && broker.generation == self.generation
+            && broker.sessions == self.sessions
+    }
+}
+
 /// A new session cookie for `broker`. `secure` when the site is served over HTTPS.
 pub fn issue(key: &Key, broker: &Broker, secure: bool) -> Cookie<'static> {
-    let value = format!(
-        "{}.{}.{}.{}",
-        broker.id,
-        broker.generation,
-        broker.sessions,
-        Utc::now().timestamp()
-    );
+    let value = Session::of(broker, Utc::now().timestamp()).value();
     let cookie = Cookie::build(SESSION_COOKIE, value)
         .path(COOKIE_PATH)
         .http_only(true)
@@ -102,29 +147,69 @@ pub fn broker_of(
     let Some(verified) = jar.signed(key).get(SESSION_COOKIE) else {
         return Ok(None);
     };
-    let mut parts = verified.value().split('.');
-    let (Some(id), Some(generation), Some(sessions), Some(issued), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let Some(session) = Session::parse(verified.value()) else {
         return Ok(None);
     };
-    let (Ok(id), Ok(generation), Ok(sessions), Ok(issued)) = (
-        Uuid::parse_str(id),
-        generation.parse::<u32>(),
-        sessions.parse::<u32>(),
-        issued.parse::<i64>(),
-    ) else {
-        return Ok(None);
-    };
-    let age = Utc::now().timestamp() - issued;
-    if !(0..SESSION_HOURS * 3600).contains(&age) {
+    if !session.is_fresh(Utc::now().timestamp()) {
         return Ok(None);
     }
-    Ok(store.broker(id)?.filter(|b| {
-        b.status() == BrokerStatus::Active && b.generation == generation && b.sessions == sessions
-    }))
+    Ok(store.broker(session.broker)?.filter(|b| session.admits(b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn broker() -> Broker {
+        Broker {
+            id: Uuid::new_v4(),
+            name: "A".into(),
+            created_at: Utc::now(),
+            token_sha256: "00".repeat(32),
+            generation: 2,
+            sessions: 5,
+            rotated_at: None,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_session_reads_back_and_lasts_twelve_hours() {
+        let b = broker();
+        let s = Session::of(&b, 1_000_000);
+        assert_eq!(Session::parse(&s.value()), Some(s));
+        assert!(s.is_fresh(1_000_000));
+        assert!(s.is_fresh(1_000_000 + SESSION_HOURS * 3600 - 1));
+        assert!(!s.is_fresh(1_000_000 + SESSION_HOURS * 3600), "expired");
+        assert!(!s.is_fresh(999_999), "issued in the future");
+    }
+
+    #[test]
+    fn a_session_ends_with_a_rotation_a_sign_out_or_a_revocation() {
+        let mut b = broker();
+        let s = Session::of(&b, 0);
+        assert!(s.admits(&b));
+        b.generation += 1;
+        assert!(!s.admits(&b), "rotated");
+        b.generation -= 1;
+        b.sessions += 1;
+        assert!(!s.admits(&b), "signed out");
+        b.sessions -= 1;
+        b.revoked_at = Some(Utc::now());
+        assert!(!s.admits(&b), "revoked");
+    }
+
+    #[test]
+    fn malformed_session_values_are_refused() {
+        let id = Uuid::new_v4();
+        for bad in [
+            String::new(),
+            format!("{id}.1.2"),
+            format!("{id}.1.2.3.4"),
+            format!("{id}.x.2.3"),
+            "not-a-uuid.1.2.3".to_string(),
+        ] {
+            assert_eq!(Session::parse(&bad), None, "{bad}");
+        }
+    }
 }
