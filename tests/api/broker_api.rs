@@ -1359,3 +1359,43 @@ async fn a_new_link_is_only_for_the_brokers_own_unsubmitted_invitations() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn admin_bodies_that_are_not_a_name_are_refused_and_add_nothing() {
+    let app = spawn_admin_app().await;
+    let send = |body: &'static str, content_type: &'static str| {
+        app.client
+            .post(app.url(ADMIN_BROKERS))
+            .bearer_auth(ADMIN_TOKEN)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    expect_error(
+        send("{", "application/json").await.unwrap(),
+        400,
+        "malformed_json",
+    )
+    .await;
+    expect_error(
+        send(r#"{"name": 3}"#, "application/json").await.unwrap(),
+        422,
+        "invalid_body",
+    )
+    .await;
+    expect_error(
+        send(r#"{"name": "A", "token": "mine"}"#, "application/json")
+            .await
+            .unwrap(),
+        422,
+        "invalid_body",
+    )
+    .await;
+    expect_error(
+        send(r#"{"name": "A"}"#, "text/plain").await.unwrap(),
+        415,
+        "unsupported_media_type",
+    )
+    .await;
+    assert!(app.store.brokers().unwrap().is_empty());
+}

@@ -216,3 +216,16 @@ async fn every_broker_command_refuses_at_once_while_the_server_runs() {
     assert_eq!(listed.lines().count(), 1, "nothing added: {listed}");
     assert!(listed.contains("\tactive"), "nothing revoked: {listed}");
 }
+
+#[test]
+fn a_short_admin_token_stops_the_server_at_start() {
+    let data = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(crate::helpers::binary())
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .env("SHINDAN_ADMIN_TOKEN", "too-short")
+        .output()
+        .expect("the binary runs");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("SHINDAN_ADMIN_TOKEN must have at least 32 characters"));
+}

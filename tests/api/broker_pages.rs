@@ -615,3 +615,39 @@ async fn a_history_holds_one_client_only_not_every_name_that_contains_it() {
         "カブシキガイシャ is not 株式会社"
     );
 }
+
+#[tokio::test]
+async fn a_bad_csv_filter_or_a_new_link_for_a_submitted_draft_gets_the_friendly_page() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    let invited = app.invite(&token, "株式会社提出済み").await;
+    let q = app.questionnaire("it-liability").await;
+    let (profile, answers) = complete_answers(&q);
+    let (id, edit) = (
+        invited["id"].as_str().unwrap(),
+        invited["edit_token"].as_str().unwrap(),
+    );
+    app.patch_assessment(id, edit, &json!({"profile": profile, "answers": answers}))
+        .await;
+    assert_eq!(app.submit(id, edit).await.status(), 200);
+    sign_in(&app, &token).await;
+
+    let res = app.get("/broker/portfolio.csv?status=bogus").await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+
+    let res = app
+        .post_form(&format!("/broker/assessments/{id}/invitation"), &[])
+        .await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("<html lang=\"ja\""));
+    assert_eq!(
+        app.post_form("/broker/assessments/not-a-uuid/invitation", &[])
+            .await
+            .status(),
+        404
+    );
+}
