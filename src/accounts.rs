@@ -28,12 +28,7 @@ pub enum AccountError {
 
 /// A broker's display name: trimmed, 1 to [`MAX_BROKER_NAME_CHARS`] characters.
 pub fn parse_name(raw: &str) -> Result<String, AccountError> {
-    let s = raw.trim();
-    let n = s.chars().count();
-    if n == 0 || n > MAX_BROKER_NAME_CHARS || s.chars().any(char::is_control) {
-        return Err(AccountError::InvalidName);
-    }
-    Ok(s.to_string())
+    crate::names::clean(raw, MAX_BROKER_NAME_CHARS).ok_or(AccountError::InvalidName)
 }
 
 /// A broker id as typed by an operator.

@@ -9,6 +9,7 @@ pub mod assessment;
 pub mod assets;
 pub mod config;
 pub mod i18n;
+pub mod names;
 pub mod questionnaire;
 pub mod report;
 pub mod scoring;

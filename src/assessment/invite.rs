@@ -5,6 +5,7 @@ use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
 use super::{new_draft, previous_record, AssessmentError, Changes, Created};
+use crate::names::clean;
 use crate::questionnaire::Questionnaire;
 use crate::store::{AssessmentRecord, Invitation, PortfolioItem, Status, Store};
 use crate::tokens::{EditToken, ReportToken};
@@ -15,21 +16,6 @@ pub const COMPANY_NAME_FIELD: &str = "company_name";
 pub const MAX_CLIENT_NAME_CHARS: usize = 120;
 /// The longest proposal reference, in characters.
 pub const MAX_PROPOSAL_REF_CHARS: usize = 64;
-
-/// Characters that reorder how text is displayed (bidirectional overrides and isolates):
-/// in a name they could make one client look like another.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-/// Trims `raw` and accepts it when it has 1 to `max` characters and no control or
-/// bidirectional formatting character.
-fn clean(raw: &str, max: usize) -> Option<String> {
-    let s = raw.trim();
-    let n = s.chars().count();
-    let ok = n > 0 && n <= max && !s.chars().any(|c| c.is_control() || is_bidi_control(c));
-    ok.then(|| s.to_string())
-}
 
 /// A client's name as a broker files it.
 #[derive(Debug, Clone, PartialEq, Eq)]

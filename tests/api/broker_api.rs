@@ -1157,6 +1157,7 @@ async fn the_admin_api_refuses_a_wrong_token_a_bad_name_and_an_unknown_id() {
         "  ".into(),
         "x".repeat(101),
         "Tab\tBrokers".into(),
+        "\u{202E}srekorB".into(),
     ] {
         let res = app
             .post_as(ADMIN_TOKEN, ADMIN_BROKERS, &json!({"name": name}))
