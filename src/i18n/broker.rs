@@ -100,7 +100,7 @@ pub static JA: BrokerUi = BrokerUi {
     questionnaire: "質問票",
     invite_button: "招待リンクを作成",
     invited_title: "招待リンクを作成しました",
-    invited_lead: "{client} 様に次のリンクを送ってください。リンクを開くと、会社概要から回答を始められます。",
+    invited_lead: "{client} 様に次のリンクを送ってください。リンクを開くと、会社情報から回答を始められます。",
     invited_link: "回答用リンク",
     invited_once: "このリンクは今回だけ表示されます。リンクを知っている人は誰でも回答を編集できるため、顧客以外には送らないでください。",
     back_to_portfolio: "ポートフォリオに戻る",
