@@ -1,4 +1,4 @@
-//! Static assets (the stylesheet), compiled into the binary so that one file deploys.
+//! Static assets (the stylesheet and the icon), compiled into the binary so that one file deploys.
 //! Shared by the pages of `web` and the self-contained report file of `report`.
 
 /// The stylesheet of every page (screen and print).
@@ -14,3 +14,10 @@ pub fn style_href() -> &'static str {
     });
     &HREF
 }
+
+/// The site's icon (SVG), served at [`FAVICON_PATH`] and at `/favicon.ico`, where browsers
+/// look for it by default.
+pub const FAVICON_SVG: &str = include_str!("../assets/favicon.svg");
+
+/// The icon's address, named by every page.
+pub const FAVICON_PATH: &str = "/assets/favicon.svg";

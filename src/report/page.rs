@@ -77,6 +77,7 @@ pub fn render(p: &ReportPage) -> Markup {
                     style { (PreEscaped(crate::assets::STYLE_CSS)) }
                 } @else {
                     link rel="stylesheet" href=(crate::assets::style_href());
+                    link rel="icon" type="image/svg+xml" href=(crate::assets::FAVICON_PATH);
                 }
             }
             body.report {

@@ -1,4 +1,4 @@
-//! The route that serves the static assets of `crate::assets`.
+//! The routes that serve the static assets of `crate::assets`.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -6,7 +6,17 @@ use actix_web::{web, HttpResponse};
 use crate::assets;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/assets/style.css", web::get().to(style));
+    cfg.route("/assets/style.css", web::get().to(style))
+        .route(assets::FAVICON_PATH, web::get().to(favicon))
+        .route("/favicon.ico", web::get().to(favicon));
+}
+
+/// The icon. Browsers take an SVG icon by its content type, whatever the path says.
+async fn favicon() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(assets::FAVICON_SVG)
 }
 
 async fn style() -> HttpResponse {

@@ -12,12 +12,14 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::{ApiError, ErrorCode, PageError};
+use super::form::FormData;
 use super::lang::negotiate;
 use super::limits::Limit;
-use super::{session, AppState};
+use super::{csrf, session, AppState};
 use crate::i18n::Lang;
 use crate::store::Broker;
 use crate::tokens::BrokerToken;
+use futures_util::future::LocalBoxFuture;
 
 /// The token of an `Authorization: Bearer <token>` header.
 pub fn bearer(req: &HttpRequest) -> Option<&str> {
@@ -82,6 +84,8 @@ impl FromRequest for ApiBroker {
 pub struct PageBroker {
     pub broker: Broker,
     pub lang: Lang,
+    /// The anti-forgery token this session's forms carry.
+    pub form_token: String,
 }
 
 /// No valid session: back to the login form.
@@ -112,8 +116,12 @@ fn page_broker(req: &HttpRequest) -> Result<PageBroker, actix_web::Error> {
     let state = state(req)?;
     let lang = negotiate(req).lang;
     state.limiters.check(req, Limit::Token)?;
-    match session::broker_of(req, &state.session_key, &state.store) {
-        Ok(Some(broker)) => Ok(PageBroker { broker, lang }),
+    match session::signed_in(req, &state.session_key, &state.store) {
+        Ok(Some(s)) => Ok(PageBroker {
+            broker: s.broker,
+            lang,
+            form_token: s.form_token,
+        }),
         Ok(None) => Err(SignInFirst.into()),
         Err(e) => {
             tracing::error!(error = %e, "storage failed");
@@ -128,6 +136,33 @@ impl FromRequest for PageBroker {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(page_broker(req))
+    }
+}
+
+/// A broker form post: a valid session, a post from our own pages ([`FormData`]) and the
+/// session's anti-forgery token in its [`csrf::FIELD`]. Every broker form but sign-in
+/// takes this, so none can forget a check.
+pub struct BrokerForm {
+    pub broker: PageBroker,
+    pub form: FormData,
+}
+
+impl FromRequest for BrokerForm {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<BrokerForm, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // The body is read only for a valid session.
+        let parts = page_broker(req).map(|b| (b, FormData::from_request(req, payload)));
+        Box::pin(async move {
+            let (broker, form) = parts?;
+            let form = form.await?;
+            if !csrf::matches(&broker.form_token, form.get(csrf::FIELD)) {
+                tracing::info!(broker = %broker.broker.id, "broker form without its anti-forgery token");
+                return Err(PageError::new(broker.lang, ErrorCode::FormExpired).into());
+            }
+            Ok(BrokerForm { broker, form })
+        })
     }
 }
 

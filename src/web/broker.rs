@@ -7,14 +7,14 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use maud::Markup;
 
-use super::auth::PageBroker;
+use super::auth::{BrokerForm, PageBroker};
 use super::broker_api::{all_items, csv_rows, page, Filter, ListQuery};
 use super::error::{ErrorCode, PageError};
 use super::form::FormData;
 use super::lang::PageLang;
 use super::limits::Limit;
 use super::pages::broker::{self as pages, Change, Dashboard, History, Row};
-use super::{session, AppState, X_ROBOTS_TAG};
+use super::{csrf, session, AppState, X_ROBOTS_TAG};
 use crate::assessment::{self, AssessmentError, ClientName, Reissue};
 use crate::i18n::Lang;
 use crate::report::analysis::local_day;
@@ -73,11 +73,31 @@ async fn login_form(
             .insert_header((header::LOCATION, "/broker"))
             .finish());
     }
-    Ok(html(
-        HttpResponse::Ok(),
-        lang,
-        pages::login(lang.lang, None),
-    ))
+    login_page(&state, &req, lang, HttpResponse::Ok(), None)
+}
+
+/// The sign-in form with the nonce of the request's sign-in cookie, or a new one (then
+/// set in the cookie), so that several tabs share one.
+fn login_page(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: PageLang,
+    mut res: HttpResponseBuilder,
+    error: Option<&str>,
+) -> Result<HttpResponse, PageError> {
+    let nonce = match csrf::login_nonce(req, &state.session_key) {
+        Some(nonce) => nonce,
+        None => {
+            let nonce = csrf::new_login_nonce().map_err(|e| internal(lang.lang, e))?;
+            res.cookie(csrf::login_cookie(
+                &state.session_key,
+                &nonce,
+                secure(state),
+            ));
+            nonce
+        }
+    };
+    Ok(html(res, lang, pages::login(lang.lang, error, &nonce)))
 }
 
 #[tracing::instrument(skip_all)]
@@ -88,6 +108,11 @@ async fn login(
     form: FormData,
 ) -> actix_web::Result<HttpResponse> {
     state.limiters.check(&req, Limit::Login)?;
+    let nonce = csrf::login_nonce(&req, &state.session_key);
+    if !nonce.is_some_and(|n| csrf::matches(&n, form.get(csrf::FIELD))) {
+        tracing::info!("broker sign-in without its anti-forgery nonce");
+        return Err(PageError::new(lang.lang, ErrorCode::FormExpired).into());
+    }
     let broker = match form.get("token").and_then(|t| BrokerToken::parse(t.trim())) {
         Some(token) => state
             .store
@@ -97,38 +122,33 @@ async fn login(
     };
     let Some(broker) = broker else {
         tracing::info!("broker sign-in refused");
-        let page = pages::login(lang.lang, Some(lang.lang.broker().login_failed));
-        return Ok(html(HttpResponse::Unauthorized(), lang, page));
+        let failed = Some(lang.lang.broker().login_failed);
+        return Ok(login_page(
+            &state,
+            &req,
+            lang,
+            HttpResponse::Unauthorized(),
+            failed,
+        )?);
     };
     tracing::info!(broker = %broker.id, "broker signed in");
     Ok(private(HttpResponse::SeeOther())
         .cookie(session::issue(&state.session_key, &broker, secure(&state)))
+        .cookie(csrf::login_cookie_removal())
         .insert_header((header::LOCATION, "/broker"))
         .finish())
 }
 
 /// Signs out: ends the broker's sessions on the server too, so a copied cookie stops
 /// working (on every device: a sign-out is meant to be safe, not selective).
-async fn logout(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    lang: PageLang,
-    _form: FormData,
-) -> Result<HttpResponse, PageError> {
-    let signed_in = session::broker_of(&req, &state.session_key, &state.store)
-        .map_err(|e| internal(lang.lang, e))?;
-    if let Some(broker) = signed_in {
-        state
-            .store
-            .end_sessions(broker.id)
-            .map_err(|e| internal(lang.lang, e))?;
-        state
-            .store
-            .durable()
-            .await
-            .map_err(|e| internal(lang.lang, e))?;
-        tracing::info!(broker = %broker.id, "broker signed out");
-    }
+async fn logout(state: web::Data<AppState>, post: BrokerForm) -> Result<HttpResponse, PageError> {
+    let (broker, lang) = (&post.broker.broker, post.broker.lang);
+    state
+        .store
+        .end_sessions(broker.id)
+        .map_err(|e| internal(lang, e))?;
+    state.store.durable().await.map_err(|e| internal(lang, e))?;
+    tracing::info!(broker = %broker.id, "broker signed out");
     Ok(private(HttpResponse::SeeOther())
         .cookie(session::removal())
         .insert_header((header::LOCATION, "/broker/login"))
@@ -205,6 +225,7 @@ fn render_dashboard(
     let questionnaires = state.catalog.latest_all();
     let view = Dashboard {
         broker_name: &broker.broker.name,
+        csrf: &broker.form_token,
         questionnaires: &questionnaires,
         rows: rows(&page.items, lang),
         status: filter.status,
@@ -233,14 +254,14 @@ async fn dashboard(
     Ok(html(HttpResponse::Ok(), lang, body))
 }
 
-#[tracing::instrument(skip_all, fields(broker = %broker.broker.id))]
+#[tracing::instrument(skip_all, fields(broker = %post.broker.broker.id))]
 async fn invite(
     state: web::Data<AppState>,
     req: HttpRequest,
-    broker: PageBroker,
     lang: PageLang,
-    form: FormData,
+    post: BrokerForm,
 ) -> Result<HttpResponse, PageError> {
+    let BrokerForm { broker, form } = post;
     let l = broker.lang;
     let refused = |message: &str| -> Result<HttpResponse, PageError> {
         let body = render_dashboard(
@@ -287,20 +308,27 @@ async fn invite(
         Err(e) => return Err(internal(l, e)),
     };
     let link = state.answer_link(&req, &created.edit_token);
-    let page = pages::invited(l, &broker.broker.name, client.as_str(), &link, false);
+    let page = pages::invited(
+        l,
+        &broker.broker.name,
+        &broker.form_token,
+        client.as_str(),
+        &link,
+        false,
+    );
     Ok(html(HttpResponse::Created(), lang, page))
 }
 
 /// A new answering link for an invited draft, shown once like the first.
-#[tracing::instrument(skip_all, fields(broker = %broker.broker.id))]
+#[tracing::instrument(skip_all, fields(broker = %post.broker.broker.id))]
 async fn reissue(
     state: web::Data<AppState>,
     req: HttpRequest,
-    broker: PageBroker,
     lang: PageLang,
     id: web::Path<String>,
-    _form: FormData,
+    post: BrokerForm,
 ) -> Result<HttpResponse, PageError> {
+    let broker = post.broker;
     let l = broker.lang;
     let not_found = || PageError::new(l, ErrorCode::NotFound);
     let id = uuid::Uuid::parse_str(&id).map_err(|_| not_found())?;
@@ -319,7 +347,14 @@ async fn reissue(
         Reissue::NotFound => return Err(not_found()),
     };
     let link = state.answer_link(&req, &token);
-    let page = pages::invited(l, &broker.broker.name, &client, &link, true);
+    let page = pages::invited(
+        l,
+        &broker.broker.name,
+        &broker.form_token,
+        &client,
+        &link,
+        true,
+    );
     Ok(html(HttpResponse::Ok(), lang, page))
 }
 
@@ -334,13 +369,13 @@ fn report_token_in(pasted: &str) -> &str {
     }
 }
 
-#[tracing::instrument(skip_all, fields(broker = %broker.broker.id))]
+#[tracing::instrument(skip_all, fields(broker = %post.broker.broker.id))]
 async fn attach(
     state: web::Data<AppState>,
-    broker: PageBroker,
     lang: PageLang,
-    form: FormData,
+    post: BrokerForm,
 ) -> Result<HttpResponse, PageError> {
+    let BrokerForm { broker, form } = post;
     let l = broker.lang;
     let token = report_token_in(form.get("report").unwrap_or(""));
     let attached = assessment::attach(&state.store, broker.broker.id, token, None)
@@ -423,6 +458,7 @@ async fn history(
     });
     let view = History {
         broker_name: &broker.broker.name,
+        csrf: &broker.form_token,
         client: &client,
         rows: rows(&items, l),
         radar,

@@ -36,6 +36,7 @@ pub enum ErrorCode {
     UnansweredQuestion,
     Unauthorized,
     CrossOrigin,
+    FormExpired,
     AlreadySubmitted,
     NotSubmitted,
     QuestionnaireUnavailable,
@@ -57,7 +58,7 @@ impl ErrorCode {
             NotFound | UnknownQuestionnaire | AdminDisabled => StatusCode::NOT_FOUND,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Unauthorized => StatusCode::UNAUTHORIZED,
-            CrossOrigin => StatusCode::FORBIDDEN,
+            CrossOrigin | FormExpired => StatusCode::FORBIDDEN,
             AlreadySubmitted | NotSubmitted | QuestionnaireUnavailable | BrokerRevoked => {
                 StatusCode::CONFLICT
             }
@@ -92,6 +93,7 @@ impl ErrorCode {
             UnansweredQuestion => "unanswered_question",
             Unauthorized => "unauthorized",
             CrossOrigin => "cross_origin",
+            FormExpired => "form_expired",
             AlreadySubmitted => "already_submitted",
             NotSubmitted => "not_submitted",
             QuestionnaireUnavailable => "questionnaire_unavailable",
@@ -232,6 +234,7 @@ pub fn describe(lang: Lang, code: ErrorCode) -> (&'static str, &'static str) {
             (ui.err_not_found_title, ui.err_not_found_body)
         }
         ErrorCode::CrossOrigin => (ui.err_cross_origin_title, ui.err_cross_origin_body),
+        ErrorCode::FormExpired => (ui.err_form_expired_title, ui.err_form_expired_body),
         ErrorCode::RateLimited => (ui.err_rate_title, ui.err_rate_body),
         ErrorCode::UnknownQuestionnaire | ErrorCode::QuestionnaireUnavailable => {
             (ui.err_questionnaire_title, ui.err_questionnaire_body)

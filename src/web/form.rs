@@ -1,16 +1,22 @@
 //! Reading an HTML form body: `application/x-www-form-urlencoded`, at most
 //! `MAX_BODY_BYTES`, as ordered key/value pairs so that repeated keys (checkboxes of a
-//! multiselect) are kept. Failures become the friendly error page.
+//! multiselect) are kept. Posts that a browser says come from another site are refused
+//! before the body is read. Failures become the friendly error page.
 
 use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderName};
-use actix_web::{web::BytesMut, FromRequest, HttpRequest};
+use actix_web::{web, web::BytesMut, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 
 use super::error::{ErrorCode, PageError};
 use super::lang::negotiate;
+use super::AppState;
 use crate::config::MAX_BODY_BYTES;
+
+/// The fetch-metadata header browsers send with every request (Chromium, Firefox, Safari
+/// 16.4 and later): how the request's initiator relates to its target.
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
 /// The fields of a submitted form, in order. Its `Debug` names the fields only: a form
 /// may carry a token.
@@ -43,17 +49,48 @@ impl FormData {
     }
 }
 
-/// Whether a browser says this form was posted from another site: its `Origin` names
-/// another host than the request's, or `Sec-Fetch-Site` says `cross-site`. Clients that
-/// send neither header (scripts, old browsers) are not browsers a page could misuse.
+/// Whether a form post comes from one of our own pages, as the browser tells it.
+///
+/// - `Sec-Fetch-Site` decides when present: `same-origin` (our page) and `none` (the user
+///   themselves, e.g. a reload) pass; `same-site` (another port or a sibling host) and
+///   `cross-site` are refused. It is sent even where `Origin` is `null`.
+/// - Without it (older browsers), `Origin` must be our own origin: scheme, host and port.
+///   `null` (an opaque origin: a sandboxed frame, a `data:` page) is refused.
+/// - With neither, no browser sent it (a script, `curl`): nothing a page could misuse.
+///   Broker forms still need their anti-forgery token (`web::csrf`).
+pub fn is_own_post(fetch_site: Option<&str>, origin: Option<&str>, own: &url::Origin) -> bool {
+    if let Some(site) = fetch_site {
+        let site = site.trim();
+        return site.eq_ignore_ascii_case("same-origin") || site.eq_ignore_ascii_case("none");
+    }
+    match origin {
+        None => true,
+        Some(origin) => url::Url::parse(origin.trim()).is_ok_and(|u| u.origin() == *own),
+    }
+}
+
+/// The origin our pages are served from: the configured public address, else the
+/// request's own scheme and host. Unparsable hosts give an opaque origin, equal to none.
+fn own_origin(req: &HttpRequest) -> url::Origin {
+    let configured = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|s| s.public_url.clone());
+    let base = configured.unwrap_or_else(|| {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    });
+    url::Url::parse(&base)
+        .map(|u| u.origin())
+        .unwrap_or_else(|_| url::Origin::new_opaque())
+}
+
 fn is_cross_origin(req: &HttpRequest) -> bool {
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if let Some(origin) = header(header::ORIGIN) {
-        let host = header(header::HOST).unwrap_or("");
-        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-        return origin == "null" || !origin_host.eq_ignore_ascii_case(host);
-    }
-    header(HeaderName::from_static("sec-fetch-site")).is_some_and(|v| v == "cross-site")
+    !is_own_post(
+        header(SEC_FETCH_SITE),
+        header(header::ORIGIN),
+        &own_origin(req),
+    )
 }
 
 impl FromRequest for FormData {
@@ -103,5 +140,85 @@ impl FromRequest for FormData {
                     .collect(),
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_own_post;
+
+    fn own() -> url::Origin {
+        url::Url::parse("http://127.0.0.1:8080").unwrap().origin()
+    }
+
+    fn allowed(site: Option<&str>, origin: Option<&str>) -> bool {
+        is_own_post(site, origin, &own())
+    }
+
+    #[test]
+    fn fetch_metadata_decides_when_present() {
+        // Chromium under `Referrer-Policy: no-referrer` sends `Origin: null` on our own posts.
+        assert!(allowed(Some("same-origin"), Some("null")));
+        assert!(allowed(Some("same-origin"), Some("http://127.0.0.1:8080")));
+        assert!(allowed(Some("none"), None), "the user's own navigation");
+        assert!(allowed(Some("Same-Origin"), None), "case does not matter");
+        assert!(!allowed(Some("same-site"), Some("http://127.0.0.1:9090")));
+        assert!(!allowed(Some("cross-site"), Some("https://evil.example")));
+        assert!(
+            !allowed(Some("cross-site"), Some("http://127.0.0.1:8080")),
+            "fetch metadata wins over a matching Origin"
+        );
+        assert!(!allowed(Some("bogus"), None));
+    }
+
+    #[test]
+    fn without_fetch_metadata_the_origin_must_be_ours() {
+        assert!(allowed(None, Some("http://127.0.0.1:8080")));
+        assert!(allowed(None, Some("HTTP://127.0.0.1:8080")), "scheme case");
+        assert!(!allowed(None, Some("null")), "an opaque origin");
+        assert!(
+            !allowed(None, Some("http://127.0.0.1:9090")),
+            "another port"
+        );
+        assert!(
+            !allowed(None, Some("http://localhost:8080")),
+            "another host"
+        );
+        assert!(
+            !allowed(None, Some("https://127.0.0.1:8080")),
+            "https against http"
+        );
+        assert!(
+            !allowed(None, Some("http://127.0.0.1")),
+            "default port 80 is another port"
+        );
+        assert!(!allowed(None, Some("not a url")));
+    }
+
+    #[test]
+    fn default_ports_are_the_same_origin() {
+        let own = url::Url::parse("https://shindan.example.jp")
+            .unwrap()
+            .origin();
+        assert!(is_own_post(None, Some("https://shindan.example.jp"), &own));
+        assert!(is_own_post(
+            None,
+            Some("https://shindan.example.jp:443"),
+            &own
+        ));
+        assert!(
+            !is_own_post(None, Some("http://shindan.example.jp"), &own),
+            "http against https"
+        );
+        assert!(!is_own_post(
+            None,
+            Some("https://evil.shindan.example.jp"),
+            &own
+        ));
+    }
+
+    #[test]
+    fn no_headers_is_not_a_browser() {
+        assert!(allowed(None, None));
     }
 }

@@ -9,6 +9,7 @@ mod assets;
 pub mod auth;
 mod broker;
 mod broker_api;
+pub mod csrf;
 mod error;
 mod form;
 mod lang;
@@ -105,6 +106,11 @@ impl AppState {
     }
 }
 
+/// The Referrer-Policy of every response. `same-origin`: a token URL never reaches another
+/// site in a `Referer`, while our own form posts still carry a real `Origin` (under
+/// `no-referrer` Chromium sends `Origin: null`, which cannot be told from a sandboxed page).
+pub const REFERRER_POLICY: &str = "same-origin";
+
 /// Asks search engines not to index pages behind a token.
 pub const X_ROBOTS_TAG: &str = "x-robots-tag";
 
@@ -123,7 +129,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .wrap(from_fn(log_request))
                 .wrap(
                     DefaultHeaders::new()
-                        .add((header::REFERRER_POLICY, "no-referrer"))
+                        .add((header::REFERRER_POLICY, REFERRER_POLICY))
                         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                         .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
                         .add((header::X_FRAME_OPTIONS, "DENY")),

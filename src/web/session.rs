@@ -133,12 +133,28 @@ pub fn removal() -> Cookie<'static> {
     c
 }
 
+/// A valid session: its broker and the anti-forgery token of its forms.
+pub struct SignedIn {
+    pub broker: Broker,
+    /// The value every form of this session must carry (`web::csrf`).
+    pub form_token: String,
+}
+
 /// The active broker the request's session cookie names, if it is valid.
 pub fn broker_of(
     req: &HttpRequest,
     key: &Key,
     store: &Store,
 ) -> Result<Option<Broker>, StoreError> {
+    Ok(signed_in(req, key, store)?.map(|s| s.broker))
+}
+
+/// The request's valid session, if any: [`broker_of`] with the form token.
+pub fn signed_in(
+    req: &HttpRequest,
+    key: &Key,
+    store: &Store,
+) -> Result<Option<SignedIn>, StoreError> {
     let Some(cookie) = req.cookie(SESSION_COOKIE) else {
         return Ok(None);
     };
@@ -153,7 +169,11 @@ pub fn broker_of(
     if !session.is_fresh(Utc::now().timestamp()) {
         return Ok(None);
     }
-    Ok(store.broker(session.broker)?.filter(|b| session.admits(b)))
+    let form_token = super::csrf::session_token(key, verified.value());
+    Ok(store
+        .broker(session.broker)?
+        .filter(|b| session.admits(b))
+        .map(|broker| SignedIn { broker, form_token }))
 }
 
 #[cfg(test)]

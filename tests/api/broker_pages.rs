@@ -10,9 +10,33 @@ use crate::helpers::{
     spawn_app_configured, spawn_process, TestApp,
 };
 
-/// Signs in through the login form; the response.
+/// The anti-forgery token in a page's forms, if it has one.
+fn csrf_in(html: &str) -> Option<String> {
+    let marker = r#"name="csrf" value=""#;
+    let start = html.find(marker)? + marker.len();
+    html[start..].split('"').next().map(str::to_string)
+}
+
+/// Signs in as a browser does: opens the sign-in form, then posts it with its nonce.
 async fn sign_in(app: &TestApp, token: &str) -> reqwest::Response {
-    app.post_form("/broker/login", &[("token", token)]).await
+    let form = app.get("/broker/login").await.text().await.unwrap();
+    let csrf = csrf_in(&form).unwrap_or_default();
+    app.post_form("/broker/login", &[("token", token), ("csrf", &csrf)])
+        .await
+}
+
+/// The session's anti-forgery token, read from the dashboard as a browser would.
+async fn session_csrf(app: &TestApp) -> String {
+    let page = app.get("/broker").await.text().await.unwrap();
+    csrf_in(&page).expect("the dashboard's forms carry a token")
+}
+
+/// Posts a broker form with the session's anti-forgery token, as the page's form does.
+async fn post_broker_form(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let csrf = session_csrf(app).await;
+    let mut fields = fields.to_vec();
+    fields.push(("csrf", &csrf));
+    app.post_form(path, &fields).await
 }
 
 /// The `Set-Cookie` header of a response, as text.
@@ -80,7 +104,7 @@ async fn signing_out_ends_the_session() {
     let app = spawn_app().await;
     let (_, token) = app.add_broker("A");
     sign_in(&app, &token).await;
-    let res = app.post_form("/broker/logout", &[]).await;
+    let res = post_broker_form(&app, "/broker/logout", &[]).await;
     assert_eq!(res.status(), 303);
     assert_eq!(location(&res), "/broker/login");
     assert!(set_cookie(&res).contains("Max-Age=0"));
@@ -139,9 +163,19 @@ async fn a_session_survives_a_restart_because_the_key_is_kept_in_the_data_direct
 
     let server = spawn_process(data.path(), &shipped_questionnaires());
     let browser = client();
+    let login = format!("{}/broker/login", server.address);
+    let form = browser
+        .get(&login)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_in(&form).unwrap();
     let res = browser
-        .post(format!("{}/broker/login", server.address))
-        .form(&[("token", token.as_str())])
+        .post(&login)
+        .form(&[("token", token.as_str()), ("csrf", &csrf)])
         .send()
         .await
         .unwrap();
@@ -170,16 +204,16 @@ async fn the_invite_form_creates_a_draft_with_the_company_name_and_shows_its_lin
     let app = spawn_app().await;
     let (_, token) = app.add_broker("A");
     sign_in(&app, &token).await;
-    let res = app
-        .post_form(
-            "/broker/invitations",
-            &[
-                ("questionnaire", "it-liability"),
-                ("client_name", "株式会社さくらシステム"),
-                ("proposal_ref", "P-1"),
-            ],
-        )
-        .await;
+    let res = post_broker_form(
+        &app,
+        "/broker/invitations",
+        &[
+            ("questionnaire", "it-liability"),
+            ("client_name", "株式会社さくらシステム"),
+            ("proposal_ref", "P-1"),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 201);
     assert_eq!(res.headers()["cache-control"], "no-store");
     let body = res.text().await.unwrap();
@@ -215,12 +249,12 @@ async fn an_invalid_invitation_is_refused_on_the_dashboard_and_stores_nothing() 
     let (_, token) = app.add_broker("A");
     sign_in(&app, &token).await;
     let before = app.stored();
-    let res = app
-        .post_form(
-            "/broker/invitations",
-            &[("questionnaire", "it-liability"), ("client_name", "   ")],
-        )
-        .await;
+    let res = post_broker_form(
+        &app,
+        "/broker/invitations",
+        &[("questionnaire", "it-liability"), ("client_name", "   ")],
+    )
+    .await;
     assert_eq!(res.status(), 422);
     assert!(res
         .text()
@@ -230,37 +264,161 @@ async fn an_invalid_invitation_is_refused_on_the_dashboard_and_stores_nothing() 
     assert_eq!(app.stored(), before);
 }
 
+/// The headers a browser sends with a form posted from another site: Chromium, Firefox and
+/// Safari 16.4+ send both; older browsers `Origin` alone.
+const FOREIGN_POSTS: [(Option<&str>, &str); 3] = [
+    (Some("cross-site"), "https://evil.example"),
+    (Some("same-site"), "http://127.0.0.1:1"),
+    (None, "https://evil.example"),
+];
+
 #[tokio::test]
-async fn broker_forms_posted_from_another_site_are_refused() {
+async fn broker_forms_posted_from_another_site_are_refused_even_with_a_leaked_token() {
     let app = spawn_app().await;
     let (_, token) = app.add_broker("A");
     sign_in(&app, &token).await;
+    let csrf = session_csrf(&app).await;
+    // A second browser, not signed in, holding a sign-in nonce.
+    let other = client();
+    let form = other.get(app.url("/broker/login")).send().await.unwrap();
+    let nonce = csrf_in(&form.text().await.unwrap()).unwrap();
     let before = app.stored();
-    for (path, fields) in [
-        (
-            "/broker/invitations",
-            vec![
-                ("questionnaire", "it-liability"),
-                ("client_name", "Evil Corp"),
-            ],
-        ),
-        ("/broker/attach", vec![("report", "x")]),
-        ("/broker/logout", vec![]),
-        ("/broker/login", vec![("token", token.as_str())]),
-    ] {
-        let res = app
-            .client
-            .post(app.url(path))
-            .header(header::ORIGIN, "https://evil.example")
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 403, "{path}");
-        assert!(!set_cookie(&res).contains("shindan_broker="), "{path}");
+    for (site, origin) in FOREIGN_POSTS {
+        for (browser, path, fields) in [
+            (
+                &app.client,
+                "/broker/invitations",
+                vec![
+                    ("questionnaire", "it-liability"),
+                    ("client_name", "Evil Corp"),
+                    ("csrf", &csrf),
+                ],
+            ),
+            (
+                &app.client,
+                "/broker/attach",
+                vec![("report", "x"), ("csrf", &csrf)],
+            ),
+            (&app.client, "/broker/logout", vec![("csrf", &csrf)]),
+            (
+                &other,
+                "/broker/login",
+                vec![("token", token.as_str()), ("csrf", &nonce)],
+            ),
+        ] {
+            let mut req = browser.post(app.url(path)).header(header::ORIGIN, origin);
+            if let Some(site) = site {
+                req = req.header("sec-fetch-site", site);
+            }
+            let res = req.form(&fields).send().await.unwrap();
+            assert_eq!(res.status(), 403, "{path} from {origin} ({site:?})");
+            assert!(!set_cookie(&res).contains("shindan_broker="), "{path}");
+            assert!(res
+                .text()
+                .await
+                .unwrap()
+                .contains("送信を受け付けられません"));
+        }
     }
     assert_eq!(app.stored(), before);
     assert_eq!(app.get("/broker").await.status(), 200, "still signed in");
+    assert_eq!(
+        other.get(app.url("/broker")).send().await.unwrap().status(),
+        303,
+        "the other browser was never signed in"
+    );
+}
+
+#[tokio::test]
+async fn broker_forms_without_their_anti_forgery_token_are_refused_and_change_nothing() {
+    // A browser that sends neither `Sec-Fetch-Site` nor `Origin` (as reqwest does).
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    let res = app
+        .post_form("/broker/login", &[("token", token.as_str())])
+        .await;
+    assert_eq!(res.status(), 403, "sign-in without the form's nonce");
+    assert!(!set_cookie(&res).contains("shindan_broker="));
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("フォームの有効期限が切れました"));
+    let form = app.get("/broker/login").await.text().await.unwrap();
+    let nonce = csrf_in(&form).unwrap();
+    let first = if nonce.starts_with('A') { 'B' } else { 'A' };
+    let forged = format!("{first}{}", &nonce[1..]);
+    let res = app
+        .post_form(
+            "/broker/login",
+            &[("token", token.as_str()), ("csrf", &forged)],
+        )
+        .await;
+    assert_eq!(res.status(), 403, "sign-in with another nonce");
+    assert_eq!(app.get("/broker").await.status(), 303, "not signed in");
+
+    sign_in(&app, &token).await;
+    let before = app.stored();
+    let id = app.invite(&token, "株式会社リンク").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reissue = format!("/broker/assessments/{id}/invitation");
+    let stored = app.stored();
+    assert_eq!(stored, before + 1);
+    for wrong in [None, Some(""), Some(nonce.as_str())] {
+        for (path, fields) in [
+            (
+                "/broker/invitations",
+                vec![
+                    ("questionnaire", "it-liability"),
+                    ("client_name", "Evil Corp"),
+                ],
+            ),
+            ("/broker/attach", vec![("report", "x")]),
+            (reissue.as_str(), vec![]),
+            ("/broker/logout", vec![]),
+        ] {
+            let mut fields = fields;
+            if let Some(w) = wrong {
+                fields.push(("csrf", w));
+            }
+            let res = app.post_form(path, &fields).await;
+            assert_eq!(res.status(), 403, "{path} with {wrong:?}");
+            let body = res.text().await.unwrap();
+            assert!(body.contains("フォームの有効期限が切れました"), "{path}");
+            assert!(!body.contains("/a/"), "no link was made: {path}");
+        }
+    }
+    assert_eq!(app.stored(), stored);
+    assert_eq!(app.get("/broker").await.status(), 200, "still signed in");
+}
+
+#[tokio::test]
+async fn a_form_token_belongs_to_one_session() {
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    sign_in(&app, &token).await;
+    let first = session_csrf(&app).await;
+    assert_eq!(first, session_csrf(&app).await, "stable within a session");
+    post_broker_form(&app, "/broker/logout", &[]).await;
+    sign_in(&app, &token).await;
+    assert_ne!(
+        first,
+        session_csrf(&app).await,
+        "a new session, a new token"
+    );
+    let res = app
+        .post_form(
+            "/broker/invitations",
+            &[
+                ("questionnaire", "it-liability"),
+                ("client_name", "株式会社古いタブ"),
+                ("csrf", &first),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 403, "the old session's token");
 }
 
 #[tokio::test]
@@ -283,23 +441,21 @@ async fn a_shared_report_link_is_attached_and_the_history_compares_the_last_two(
         app.address,
         own["report_token"].as_str().unwrap()
     );
-    let res = app.post_form("/broker/attach", &[("report", &link)]).await;
+    let res = post_broker_form(&app, "/broker/attach", &[("report", &link)]).await;
     assert_eq!(res.status(), 200);
     assert!(res
         .text()
         .await
         .unwrap()
         .contains("レポートを一覧に追加しました"));
-    let res = app
-        .post_form(
-            "/broker/attach",
-            &[("report", own2["report_token"].as_str().unwrap())],
-        )
-        .await;
+    let res = post_broker_form(
+        &app,
+        "/broker/attach",
+        &[("report", own2["report_token"].as_str().unwrap())],
+    )
+    .await;
     assert_eq!(res.status(), 200);
-    let res = app
-        .post_form("/broker/attach", &[("report", "https://x/r/nothing")])
-        .await;
+    let res = post_broker_form(&app, "/broker/attach", &[("report", "https://x/r/nothing")]).await;
     assert_eq!(res.status(), 404);
 
     let res = app
@@ -426,7 +582,10 @@ async fn a_copied_session_cookie_stops_working_after_sign_out() {
             .status()
     };
     assert_eq!(copied().await, 200);
-    assert_eq!(app.post_form("/broker/logout", &[]).await.status(), 303);
+    assert_eq!(
+        post_broker_form(&app, "/broker/logout", &[]).await.status(),
+        303
+    );
     assert_eq!(
         copied().await,
         303,
@@ -480,7 +639,7 @@ async fn the_dashboard_offers_a_new_link_for_an_unanswered_invitation() {
         "still valid"
     );
 
-    let res = app.post_form(&action, &[]).await;
+    let res = post_broker_form(&app, &action, &[]).await;
     assert_eq!(res.status(), 200);
     let body = res.text().await.unwrap();
     assert!(body.contains("回答用リンクを再発行しました"));
@@ -517,16 +676,16 @@ async fn a_re_assessment_from_the_history_page_is_compared_with_the_latest() {
     let previous = first["report_token"].as_str().unwrap();
     assert!(history.contains(&format!("name=\"previous\" value=\"{previous}\"")));
 
-    let res = app
-        .post_form(
-            "/broker/invitations",
-            &[
-                ("questionnaire", "it-liability"),
-                ("client_name", "株式会社比較"),
-                ("previous", previous),
-            ],
-        )
-        .await;
+    let res = post_broker_form(
+        &app,
+        "/broker/invitations",
+        &[
+            ("questionnaire", "it-liability"),
+            ("client_name", "株式会社比較"),
+            ("previous", previous),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 201);
     let newest = app.store.records().last().unwrap().unwrap();
     assert_eq!(newest.previous.as_deref(), Some(previous));
@@ -534,16 +693,16 @@ async fn a_re_assessment_from_the_history_page_is_compared_with_the_latest() {
     // Another broker's report token is not a previous assessment of this portfolio.
     let (_, other) = app.add_broker("B");
     let theirs = app.invite(&other, "X").await;
-    let res = app
-        .post_form(
-            "/broker/invitations",
-            &[
-                ("questionnaire", "it-liability"),
-                ("client_name", "株式会社比較"),
-                ("previous", theirs["report_token"].as_str().unwrap()),
-            ],
-        )
-        .await;
+    let res = post_broker_form(
+        &app,
+        "/broker/invitations",
+        &[
+            ("questionnaire", "it-liability"),
+            ("client_name", "株式会社比較"),
+            ("previous", theirs["report_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 422);
     assert!(res
         .text()
@@ -639,13 +798,11 @@ async fn a_bad_csv_filter_or_a_new_link_for_a_submitted_draft_gets_the_friendly_
         .unwrap()
         .starts_with("text/html"));
 
-    let res = app
-        .post_form(&format!("/broker/assessments/{id}/invitation"), &[])
-        .await;
+    let res = post_broker_form(&app, &format!("/broker/assessments/{id}/invitation"), &[]).await;
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("<html lang=\"ja\""));
     assert_eq!(
-        app.post_form("/broker/assessments/not-a-uuid/invitation", &[])
+        post_broker_form(&app, "/broker/assessments/not-a-uuid/invitation", &[])
             .await
             .status(),
         404

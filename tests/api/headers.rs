@@ -6,7 +6,7 @@ use crate::helpers::{small_questionnaires, spawn_app, spawn_app_with};
 
 fn assert_base_headers(res: &reqwest::Response) {
     let h = res.headers();
-    assert_eq!(h["referrer-policy"], "no-referrer", "{}", res.url());
+    assert_eq!(h["referrer-policy"], "same-origin", "{}", res.url());
     assert_eq!(h["x-content-type-options"], "nosniff");
     let csp = h["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("default-src 'none'"));
@@ -63,4 +63,17 @@ async fn token_pages_are_not_indexed_and_edit_pages_are_not_cached() {
         assert_eq!(res.headers()["x-robots-tag"], "noindex");
         assert_eq!(res.headers()["cache-control"], "no-store");
     }
+}
+
+#[tokio::test]
+async fn the_icon_is_served_where_browsers_look_for_it_and_pages_name_it() {
+    let app = spawn_app().await;
+    for path in ["/favicon.ico", "/assets/favicon.svg"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["content-type"], "image/svg+xml", "{path}");
+        assert!(res.text().await.unwrap().starts_with("<svg"), "{path}");
+    }
+    let page = app.get("/").await.text().await.unwrap();
+    assert!(page.contains(r#"<link rel="icon" type="image/svg+xml" href="/assets/favicon.svg">"#));
 }

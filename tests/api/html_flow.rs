@@ -343,8 +343,13 @@ async fn a_form_posted_from_another_site_is_refused_and_changes_nothing() {
         .await
         .unwrap()
         .contains("送信を受け付けられません"));
-    let res = post(None, Some("cross-site")).await.unwrap();
+    let res = post(Some("https://evil.example".into()), Some("cross-site"))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
+    let other_port = format!("http://{}:1", host.split(':').next().unwrap());
+    let res = post(Some(other_port), Some("same-site")).await.unwrap();
+    assert_eq!(res.status(), 403, "another port of the same host");
     let res = app
         .post_form("/start", &[("questionnaire", "fixture")])
         .await;

@@ -12,9 +12,15 @@ use crate::report::analysis::local_day as date;
 use crate::report::csv::{membership_word, status_word};
 use crate::scoring::format1;
 use crate::store::{Membership, PortfolioItem, PortfolioStatus, Status};
+use crate::web::csrf;
 
-/// The sign-in form, with the reason it is shown again, if any.
-pub fn login(lang: Lang, error: Option<&str>) -> Markup {
+/// The hidden field with a form's anti-forgery token.
+fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name=(csrf::FIELD) value=(token); }
+}
+
+/// The sign-in form, with the reason it is shown again, if any, and its anti-forgery nonce.
+pub fn login(lang: Lang, error: Option<&str>, csrf: &str) -> Markup {
     let b = lang.broker();
     layout::page(
         lang,
@@ -26,6 +32,7 @@ pub fn login(lang: Lang, error: Option<&str>) -> Markup {
                 p.lead { (b.login_lead) }
                 @if let Some(e) = error { div.alert role="alert" { p { (e) } } }
                 form.stack method="post" action="/broker/login" {
+                    (csrf_field(csrf))
                     div.field {
                         label for="token" { (b.token_label) }
                         input #token type="password" name="token" required
@@ -41,12 +48,13 @@ pub fn login(lang: Lang, error: Option<&str>) -> Markup {
 }
 
 /// The bar above every signed-in page: who is signed in, and signing out.
-fn signed_in_bar(lang: Lang, broker_name: &str) -> Markup {
+fn signed_in_bar(lang: Lang, broker_name: &str, csrf: &str) -> Markup {
     let b = lang.broker();
     html! {
         div.broker-bar {
             p { (b.signed_in_as.replace("{name}", broker_name)) }
             form method="post" action="/broker/logout" {
+                (csrf_field(csrf))
                 button.secondary.small type="submit" { (b.logout) }
             }
         }
@@ -63,6 +71,8 @@ pub struct Row<'a> {
 /// What the dashboard shows.
 pub struct Dashboard<'a> {
     pub broker_name: &'a str,
+    /// The session's anti-forgery token, for every form on the page.
+    pub csrf: &'a str,
     pub questionnaires: &'a [Arc<Questionnaire>],
     pub rows: Vec<Row<'a>>,
     pub status: Option<PortfolioStatus>,
@@ -97,11 +107,13 @@ fn invite_form(
     error: Option<&str>,
     client: Option<&str>,
     previous: Option<&str>,
+    csrf: &str,
 ) -> Markup {
     let b = lang.broker();
     html! {
         @if let Some(e) = error { div.alert role="alert" { p { (e) } } }
         form.stack method="post" action="/broker/invitations" {
+            (csrf_field(csrf))
             @if let Some(client) = client {
                 input type="hidden" name="client_name" value=(client);
             } @else {
@@ -142,20 +154,21 @@ pub fn dashboard(lang: Lang, d: &Dashboard) -> Markup {
         b.dashboard_title,
         &layout::with_lang("/broker", lang.other()),
         html! {
-            (signed_in_bar(lang, d.broker_name))
+            (signed_in_bar(lang, d.broker_name, d.csrf))
             h1 { (b.dashboard_title) }
             @if let Some(n) = d.notice { p.notice role="status" { (n) } }
             div.grid2 {
                 section.card.invite {
                     h2 { (b.invite_title) }
                     p.hint { (b.invite_lead) }
-                    (invite_form(lang, d.questionnaires, d.invite_error, None, None))
+                    (invite_form(lang, d.questionnaires, d.invite_error, None, None, d.csrf))
                 }
                 section.card.attach {
                     h2 { (b.attach_title) }
                     p.hint { (b.attach_lead) }
                     @if let Some(e) = d.attach_error { div.alert role="alert" { p { (e) } } }
                     form.stack method="post" action="/broker/attach" {
+                        (csrf_field(d.csrf))
                         div.field {
                             label for="report" { (b.attach_label) }
                             input #report type="text" name="report" required
@@ -193,7 +206,7 @@ pub fn dashboard(lang: Lang, d: &Dashboard) -> Markup {
                 } @else if d.rows.is_empty() {
                     p.empty { (b.no_items) }
                 } @else {
-                    (portfolio_table(lang, &d.rows, true))
+                    (portfolio_table(lang, &d.rows, true, d.csrf))
                 }
                 @if d.first_href.is_some() || d.next_href.is_some() {
                     nav.paging {
@@ -206,7 +219,7 @@ pub fn dashboard(lang: Lang, d: &Dashboard) -> Markup {
     )
 }
 
-fn portfolio_table(lang: Lang, rows: &[Row], with_client: bool) -> Markup {
+fn portfolio_table(lang: Lang, rows: &[Row], with_client: bool, csrf: &str) -> Markup {
     let b = lang.broker();
     html! {
         div.table-scroll {
@@ -256,6 +269,7 @@ fn portfolio_table(lang: Lang, rows: &[Row], with_client: bool) -> Markup {
                                 @if r.status == Status::Draft && item.entry.membership == Membership::Invited {
                                     @if with_client { br; }
                                     form.inline method="post" action={ "/broker/assessments/" (r.id) "/invitation" } {
+                                        (csrf_field(csrf))
                                         button.link type="submit" title=(b.reissue_hint) { (b.reissue) }
                                     }
                                 }
@@ -270,7 +284,14 @@ fn portfolio_table(lang: Lang, rows: &[Row], with_client: bool) -> Markup {
 
 /// The page that shows a new invitation's link, once; `reissued` when it replaces an
 /// earlier link.
-pub fn invited(lang: Lang, broker_name: &str, client: &str, link: &str, reissued: bool) -> Markup {
+pub fn invited(
+    lang: Lang,
+    broker_name: &str,
+    csrf: &str,
+    client: &str,
+    link: &str,
+    reissued: bool,
+) -> Markup {
     let b = lang.broker();
     let title = if reissued {
         b.reissued_title
@@ -282,7 +303,7 @@ pub fn invited(lang: Lang, broker_name: &str, client: &str, link: &str, reissued
         title,
         &layout::with_lang("/broker", lang.other()),
         html! {
-            (signed_in_bar(lang, broker_name))
+            (signed_in_bar(lang, broker_name, csrf))
             section.card {
                 h1 { (title) }
                 p { (b.invited_lead.replace("{client}", client)) }
@@ -308,6 +329,8 @@ pub struct Change {
 /// What a client's history page shows.
 pub struct History<'a> {
     pub broker_name: &'a str,
+    /// The session's anti-forgery token, for every form on the page.
+    pub csrf: &'a str,
     pub client: &'a str,
     pub rows: Vec<Row<'a>>,
     /// The radar of the latest submission over the previous one (SVG markup).
@@ -370,7 +393,7 @@ pub fn history(lang: Lang, h: &History) -> Markup {
         &title,
         &layout::with_lang(&history_href(h.client), lang.other()),
         html! {
-            (signed_in_bar(lang, h.broker_name))
+            (signed_in_bar(lang, h.broker_name, h.csrf))
             p.crumbs { a href="/broker" { "« " (b.back_to_portfolio) } }
             h1 { (title) }
             p.hint { (b.history_lead) }
@@ -385,13 +408,13 @@ pub fn history(lang: Lang, h: &History) -> Markup {
                 }
             }
             section.card {
-                (portfolio_table(lang, &h.rows, false))
+                (portfolio_table(lang, &h.rows, false, h.csrf))
             }
             @if let Some((q, previous)) = &h.reinvite {
                 section.card.invite {
                     h2 { (b.reinvite_title) }
                     p.hint { (b.reinvite_lead) }
-                    (invite_form(lang, std::slice::from_ref(q), None, Some(h.client), Some(previous)))
+                    (invite_form(lang, std::slice::from_ref(q), None, Some(h.client), Some(previous), h.csrf))
                 }
             }
         },

@@ -15,6 +15,7 @@ pub fn page(lang: Lang, title: &str, switch_href: &str, body: Markup) -> Markup 
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " | " (ui.brand) }
                 link rel="stylesheet" href=(crate::assets::style_href());
+                link rel="icon" type="image/svg+xml" href=(crate::assets::FAVICON_PATH);
             }
             body {
                 header.site {
