@@ -3,6 +3,8 @@
 //! between brokers, attachments, the CSV, revoked and rotated tokens, and every class of
 //! bad input with its exact status and code.
 
+use std::time::{Duration, Instant};
+
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use shindan::config::AdminToken;
@@ -122,11 +124,42 @@ async fn spawn_admin_app() -> TestApp {
 
 /// An app that allows a burst of 3 token requests, then 1 a second.
 async fn spawn_strictly_limited_app() -> TestApp {
+    spawn_limited_app(None).await
+}
+
+/// An app with the strict limit of `spawn_strictly_limited_app`, and the admin API when
+/// `admin` names its token.
+async fn spawn_limited_app(admin: Option<&str>) -> TestApp {
     spawn_app_configured(&shipped_questionnaires(), |c| {
+        c.admin_token = admin.map(|t| AdminToken(t.into()));
         c.rate_limits.token_per_second = 1;
         c.rate_limits.token_burst = 3;
     })
     .await
+}
+
+/// How many fresh apps a rate-limit test tries before it gives up on the machine.
+const RATE_LIMIT_ATTEMPTS: usize = 20;
+/// How often the strict limit gives a token back.
+const REFILL: Duration = Duration::from_secs(1);
+
+/// Runs `requests` on a fresh app from `spawn` until one attempt is over within `REFILL`:
+/// only then did every request meet the limit before a token came back, so that a 200
+/// where a 429 is expected means the limit failed, not that the machine was slow or busy.
+/// Returns that app and what `requests` returned.
+async fn within_one_refill<T>(
+    spawn: impl AsyncFn() -> TestApp,
+    requests: impl AsyncFn(&TestApp) -> T,
+) -> (TestApp, T) {
+    for _ in 0..RATE_LIMIT_ATTEMPTS {
+        let app = spawn().await;
+        let started = Instant::now();
+        let responses = requests(&app).await;
+        if started.elapsed() < REFILL {
+            return (app, responses);
+        }
+    }
+    panic!("none of {RATE_LIMIT_ATTEMPTS} attempts made its requests within {REFILL:?}");
 }
 
 async fn admin_delete(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
@@ -1205,34 +1238,45 @@ async fn expect_rate_limited(res: reqwest::Response) {
 
 #[tokio::test]
 async fn the_fourth_quick_broker_request_is_429_with_retry_after() {
-    let app = spawn_strictly_limited_app().await;
-    let (_, token) = app.add_broker("Tokio Brokers");
+    let (_app, (first_three, fourth)) =
+        within_one_refill(spawn_strictly_limited_app, async |app: &TestApp| {
+            let (_, token) = app.add_broker("Tokio Brokers");
+            let mut first_three = Vec::new();
+            for _ in 0..3 {
+                first_three.push(app.get_as(&token, PORTFOLIO).await.status());
+            }
+            (first_three, app.get_as(&token, PORTFOLIO).await)
+        })
+        .await;
 
-    for _ in 0..3 {
-        assert_eq!(app.get_as(&token, PORTFOLIO).await.status(), 200);
-    }
-    let res = app.get_as(&token, PORTFOLIO).await;
-
-    expect_rate_limited(res).await;
+    assert_eq!(first_three, [200; 3]);
+    expect_rate_limited(fourth).await;
 }
 
 #[tokio::test]
 async fn wrong_tokens_count_against_the_rate_limit_so_guessing_is_slowed() {
-    let app = spawn_strictly_limited_app().await;
-    let (_, token) = app.add_broker("Tokio Brokers");
-
-    for _ in 0..3 {
-        expect_unauthorized(app.get_as(UNKNOWN_TOKEN, PORTFOLIO).await).await;
-    }
-    let guess = app.get_as(UNKNOWN_TOKEN, PORTFOLIO).await;
-    let valid = app
-        .post_as(
-            &token,
-            INVITATIONS,
-            &json!({"questionnaire": "it-liability", "client_name": "株式会社A"}),
-        )
+    let (app, (guesses, guess, valid)) =
+        within_one_refill(spawn_strictly_limited_app, async |app: &TestApp| {
+            let (_, token) = app.add_broker("Tokio Brokers");
+            let mut guesses = Vec::new();
+            for _ in 0..3 {
+                guesses.push(app.get_as(UNKNOWN_TOKEN, PORTFOLIO).await);
+            }
+            let guess = app.get_as(UNKNOWN_TOKEN, PORTFOLIO).await;
+            let valid = app
+                .post_as(
+                    &token,
+                    INVITATIONS,
+                    &json!({"questionnaire": "it-liability", "client_name": "株式会社A"}),
+                )
+                .await;
+            (guesses, guess, valid)
+        })
         .await;
 
+    for res in guesses {
+        expect_unauthorized(res).await;
+    }
     expect_rate_limited(guess).await;
     expect_rate_limited(valid).await;
     assert_eq!(app.stored(), 0, "a refused invitation stores nothing");
@@ -1240,18 +1284,21 @@ async fn wrong_tokens_count_against_the_rate_limit_so_guessing_is_slowed() {
 
 #[tokio::test]
 async fn the_admin_api_is_rate_limited_too() {
-    let app = spawn_app_configured(&shipped_questionnaires(), |c| {
-        c.admin_token = Some(AdminToken(ADMIN_TOKEN.into()));
-        c.rate_limits.token_per_second = 1;
-        c.rate_limits.token_burst = 3;
-    })
+    let (_app, (guesses, res)) = within_one_refill(
+        async || spawn_limited_app(Some(ADMIN_TOKEN)).await,
+        async |app: &TestApp| {
+            let mut guesses = Vec::new();
+            for _ in 0..3 {
+                guesses.push(app.get_as("guess", ADMIN_BROKERS).await);
+            }
+            (guesses, app.get_as(ADMIN_TOKEN, ADMIN_BROKERS).await)
+        },
+    )
     .await;
 
-    for _ in 0..3 {
-        expect_unauthorized(app.get_as("guess", ADMIN_BROKERS).await).await;
+    for guess in guesses {
+        expect_unauthorized(guess).await;
     }
-    let res = app.get_as(ADMIN_TOKEN, ADMIN_BROKERS).await;
-
     expect_rate_limited(res).await;
 }
 

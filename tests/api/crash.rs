@@ -1,6 +1,10 @@
 //! `kill -9` under load, twenty times in a row: the store reopens every time and every
 //! submission that was acknowledged (a 201 for a one-request submission, a 200 for a
 //! draft's submit) is still there, submitted and counted in the peer statistics.
+//!
+//! Each round kills the server once it has acknowledged a counted number of writes, never
+//! after a fixed time: the load a round carries is the same on a fast machine and on a
+//! slow one.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,16 +12,30 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use tokio::sync::watch;
 
-use crate::helpers::{client, small_questionnaires, spawn_process};
+use crate::helpers::{client, small_questionnaires, spawn_process, PATIENCE};
 
 const ROUNDS: u64 = 20;
 const WRITERS: usize = 8;
+/// The fewest writes a round has the server acknowledge before the kill.
+const ACKS_PER_ROUND: u64 = 11;
+
+/// How many acknowledged writes round `round` waits for, and how long it then waits more
+/// before the kill: both vary, so that the kill lands at a different point of the
+/// write-and-sync cycle each round. The extra delay is short enough that writes are still
+/// in flight when it ends, whatever the speed. At most 23 writes, well under the burst of
+/// token requests the server allows a client (100), which the broker's invitations meet.
+fn kill_point(round: u64) -> (u64, Duration) {
+    let acks = ACKS_PER_ROUND + (round * 7) % 13;
+    let extra = Duration::from_millis((round * 3) % 8);
+    (acks, extra)
+}
 
 /// Starts the server on `data` `rounds` times; each time `WRITERS` tasks repeat `write`
 /// (given the writer's number, a count and the server's address; it returns what the
 /// server acknowledged, or `None` to stop) until the server is killed with `kill -9` at a
-/// different moment each round. Returns everything acknowledged.
+/// different point each round (see `kill_point`). Returns everything acknowledged.
 async fn acknowledged_under_kill_9<F, Fut>(data: &Path, rounds: u64, write: F) -> Vec<String>
 where
     F: Fn(usize, usize, String) -> Fut + Clone + Send + 'static,
@@ -27,9 +45,13 @@ where
     for round in 0..rounds {
         let server = spawn_process(data, &small_questionnaires());
         let stop = Arc::new(AtomicBool::new(false));
+        // The writes acknowledged in this round. The writers hold the only sender, so the
+        // wait below ends at once if they all stop before reaching the count.
+        let (acks, mut acked) = watch::channel(0u64);
+        let acks = Arc::new(acks);
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| {
-                let (stop, acknowledged) = (stop.clone(), acknowledged.clone());
+                let (stop, acknowledged, acks) = (stop.clone(), acknowledged.clone(), acks.clone());
                 let (base, write) = (server.address.clone(), write.clone());
                 tokio::spawn(async move {
                     let mut n = 0;
@@ -39,12 +61,32 @@ where
                             break;
                         };
                         acknowledged.lock().unwrap().push(ack);
+                        acks.send_modify(|count| *count += 1);
                     }
                 })
             })
             .collect();
-        // Kill at a different moment each round, while requests are in flight.
-        tokio::time::sleep(Duration::from_millis(60 + (round * 37) % 240)).await;
+        drop(acks);
+
+        let (target, extra) = kill_point(round);
+        let reached = tokio::time::timeout(PATIENCE, acked.wait_for(|count| *count >= target))
+            .await
+            .map(|waited| waited.is_ok());
+        let count = *acked.borrow();
+        match reached {
+            Ok(true) => {}
+            Ok(false) => panic!(
+                "round {round}: the writers stopped after {count} of {target} \
+                 acknowledged writes; the server refused or failed: {}",
+                server.logs.lock().unwrap()
+            ),
+            Err(_) => panic!(
+                "round {round}: only {count} of {target} writes were acknowledged \
+                 within {PATIENCE:?}"
+            ),
+        }
+        // Kill while requests are in flight: the writers never pause between writes.
+        tokio::time::sleep(extra).await;
         server.kill_hard();
         stop.store(true, Ordering::Relaxed);
         for w in writers {

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{mpsc, Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use reqwest::redirect::Policy;
@@ -24,6 +24,12 @@ pub fn shipped_questionnaires() -> PathBuf {
 pub fn small_questionnaires() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
 }
+
+/// How long a test waits for something that must happen (a server to start or stop, a
+/// command to exit, a round of load to be acknowledged) before calling it hung. Generous on
+/// purpose: only a hang meets it, never a slow machine or a slow disk, so no test depends
+/// on the speed it runs at.
+pub const PATIENCE: Duration = Duration::from_secs(120);
 
 static TRACING: Once = Once::new();
 
@@ -274,13 +280,44 @@ pub fn cli(tool: &str, path: &Path, data_dir: Option<&Path>) -> std::process::Ou
 
 /// Runs `shindan broker ARGS --data-dir DIR` to completion.
 pub fn broker_cli(args: &[&str], data_dir: &Path) -> std::process::Output {
-    Command::new(binary())
+    broker_command(args, data_dir)
+        .output()
+        .expect("the binary runs")
+}
+
+/// The command `shindan broker ARGS --data-dir DIR`, not started.
+pub fn broker_command(args: &[&str], data_dir: &Path) -> Command {
+    let mut command = Command::new(binary());
+    command
         .arg("broker")
         .args(args)
         .arg("--data-dir")
-        .arg(data_dir)
-        .output()
-        .expect("the binary runs")
+        .arg(data_dir);
+    command
+}
+
+/// Runs `command` to completion, its output captured; a command still running after
+/// `PATIENCE` is killed and the test fails: it hung (waiting on a lock, say) instead of
+/// finishing, however slow the machine.
+pub fn output_within_patience(command: &mut Command) -> std::process::Output {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let pid = child.id().to_string();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(PATIENCE) {
+        Ok(output) => output.expect("the command's output"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            panic!("{command:?} hung: still running after {PATIENCE:?}");
+        }
+    }
 }
 
 /// Adds a broker with the command line; its token (the last line of the output).
@@ -320,6 +357,8 @@ pub struct ServerProcess {
     pub address: String,
     /// Everything the server wrote to stderr so far (its logs).
     pub logs: Arc<Mutex<String>>,
+    /// Disconnects once every line of the logs is in `logs`.
+    logs_read: mpsc::Receiver<()>,
 }
 
 /// Starts `shindan serve` on a random port; waits until it listens.
@@ -337,9 +376,12 @@ pub fn spawn_process(data_dir: &Path, questionnaires: &Path) -> ServerProcess {
         .expect("the binary starts");
     let stderr = child.stderr.take().expect("stderr");
     let logs = Arc::new(Mutex::new(String::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (tx, rx) = mpsc::channel();
+    let (logs_done, logs_read) = mpsc::channel::<()>();
     let sink = logs.clone();
     std::thread::spawn(move || {
+        // Dropped when the server's stderr closes, after its last line is in `logs`.
+        let _logs_done = logs_done;
         let mut tx = Some(tx);
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if let Some(addr) = line.split("addr=").nth(1) {
@@ -352,13 +394,15 @@ pub fn spawn_process(data_dir: &Path, questionnaires: &Path) -> ServerProcess {
             logs.push('\n');
         }
     });
+    // Ends at once when the server exits without listening: its stderr closes.
     let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .unwrap_or_else(|_| panic!("the server did not start: {}", logs.lock().unwrap()));
+        .recv_timeout(PATIENCE)
+        .unwrap_or_else(|e| panic!("the server did not start ({e}): {}", logs.lock().unwrap()));
     ServerProcess {
         child,
         address: format!("http://{addr}"),
         logs,
+        logs_read,
     }
 }
 
@@ -367,10 +411,15 @@ impl ServerProcess {
     pub fn terminate(mut self) -> (Option<i32>, String) {
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + PATIENCE;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
-                std::thread::sleep(Duration::from_millis(50));
+                // Its stderr is closed now; wait for the reader to take its last lines.
+                let read = self.logs_read.recv_timeout(PATIENCE);
+                assert!(
+                    read == Err(mpsc::RecvTimeoutError::Disconnected),
+                    "the server's logs were not read within {PATIENCE:?}"
+                );
                 let logs = self.logs.lock().unwrap().clone();
                 return (status.code(), logs);
             }
