@@ -395,16 +395,31 @@ for variant in (1, 3, 4, 5):
 call("POST", "/api/v1/broker/invitations",
      {"questionnaire": "it-liability", "client_name": "合同会社ミドリ開発"}, token)
 
-form = urllib.parse.urlencode({"token": token}).encode()
+# Signs in as a client that reads the form: the sign-in page's cookie and its hidden
+# anti-forgery field go back with the token.
+import re
+with opener.open(base + "/broker/login", timeout=10) as res:
+    page = res.read().decode()
+    login_cookie = next(c.split(";")[0] for c in res.headers.get_all("Set-Cookie") or []
+                        if c.startswith("shindan_login="))
+fields = {"token": token}
+for tag in re.findall(r"<input[^>]*>", page):
+    name = re.search(r'name="([^"]*)"', tag)
+    value = re.search(r'value="([^"]*)"', tag)
+    if name and value and 'type="hidden"' in tag:
+        fields[name.group(1)] = value.group(1)
+form = urllib.parse.urlencode(fields).encode()
 req = urllib.request.Request(base + "/broker/login", data=form, method="POST")
 req.add_header("Content-Type", "application/x-www-form-urlencoded")
+req.add_header("Cookie", login_cookie)
 try:
     opener.open(req, timeout=10)
     sys.exit("the sign-in did not redirect")
 except urllib.error.HTTPError as e:
     if e.code != 303:
         sys.exit(f"the sign-in answered {e.code}")
-    cookie = e.headers["Set-Cookie"].split(";")[0]
+    cookie = next(c.split(";")[0] for c in e.headers.get_all("Set-Cookie") or []
+                  if c.startswith("shindan_broker="))
 print(cookie)
 print("/broker/clients?" + urllib.parse.urlencode({"name": company}))
 EOF
