@@ -15,7 +15,7 @@ pub const MAX_TEXT_CHARS: usize = 200;
 pub enum ProfileError {
     #[error("must be a text of at most {MAX_TEXT_CHARS} characters")]
     Text,
-    #[error("must be a number")]
+    #[error("must be a number, 0 or more")]
     Number,
     #[error("must be a date written YYYY-MM-DD")]
     Date,
@@ -47,9 +47,10 @@ pub fn parse_profile_value(
                 Value::String(s) => s.trim().replace([',', '_'], "").parse::<f64>().ok(),
                 _ => None,
             };
-            match n.filter(|n| n.is_finite()) {
+            // Profile numbers count things (staff, revenue, customers): never below zero.
+            match n.filter(|n| n.is_finite() && *n >= 0.0) {
                 // Whole numbers stay integers, so "30" reads back as 30, not 30.0.
-                Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
+                Some(n) if n.fract() == 0.0 && n < 9.0e15 => {
                     Ok(Some(Value::Number((n as i64).into())))
                 }
                 Some(n) => serde_json::Number::from_f64(n)

@@ -271,6 +271,17 @@ mod profile_values {
             parse_profile_value(&number, &json!("NaN")),
             Err(ProfileError::Number)
         );
+        for negative in [json!(-5), json!("-1"), json!(-0.5)] {
+            assert_eq!(
+                parse_profile_value(&number, &negative),
+                Err(ProfileError::Number),
+                "{negative}: profile numbers count things"
+            );
+        }
+        assert_eq!(
+            parse_profile_value(&number, &json!("0")),
+            Ok(Some(json!(0)))
+        );
         let date = field(FieldKind::Date);
         assert_eq!(
             parse_profile_value(&date, &json!(" 2027-04-01 ")),

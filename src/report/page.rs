@@ -132,32 +132,34 @@ pub fn render(p: &ReportPage) -> Markup {
                     }
                     section.card.domains {
                         h2 { (ui.by_domain) }
-                        table.scores {
-                            thead { tr {
-                                th scope="col" { (ui.domain) }
-                                th scope="col" class="num" { (ui.score) }
-                                th scope="col" { (ui.level) }
-                                @if comparison.is_some() {
-                                    th scope="col" class="num" { @if previous { (ui.previous_short) } @else { (ui.peer_short) } }
-                                    th scope="col" class="num" { (ui.difference) }
-                                }
-                                th scope="col" class="num" { (ui.answered) }
-                                th scope="col" class="num" { (ui.not_applicable_short) }
-                            } }
-                            tbody {
-                                @for (i, (d, s)) in q.domains.iter().zip(&a.scores.domains).enumerate() {
-                                    @let level = Level::of(s.score);
-                                    tr {
-                                        th scope="row" { (d.label.get(lang)) }
-                                        td.num { (score(s.score)) }
-                                        td { span class=(format!("level level-{level:?}").to_lowercase()) { (level.word(lang)) } }
-                                        @if let Some(c) = &a.comparison {
-                                            @let other = c.values().get(i).copied().flatten();
-                                            td.num { (score(other)) }
-                                            td.num { @match (s.score, other) { (Some(x), Some(y)) => (signed(x - y)), _ => "—" } }
+                        div.table-scroll {
+                            table.scores {
+                                thead { tr {
+                                    th scope="col" { (ui.domain) }
+                                    th scope="col" class="num" { (ui.score) }
+                                    th scope="col" { (ui.level) }
+                                    @if comparison.is_some() {
+                                        th scope="col" class="num" { @if previous { (ui.previous_short) } @else { (ui.peer_short) } }
+                                        th scope="col" class="num" { (ui.difference) }
+                                    }
+                                    th scope="col" class="num" { (ui.answered) }
+                                    th scope="col" class="num" { (ui.not_applicable_short) }
+                                } }
+                                tbody {
+                                    @for (i, (d, s)) in q.domains.iter().zip(&a.scores.domains).enumerate() {
+                                        @let level = Level::of(s.score);
+                                        tr {
+                                            th scope="row" { (d.label.get(lang)) }
+                                            td.num { (score(s.score)) }
+                                            td { span class=(format!("level level-{level:?}").to_lowercase()) { (level.word(lang)) } }
+                                            @if let Some(c) = &a.comparison {
+                                                @let other = c.values().get(i).copied().flatten();
+                                                td.num { (score(other)) }
+                                                td.num { @match (s.score, other) { (Some(x), Some(y)) => (signed(x - y)), _ => "—" } }
+                                            }
+                                            td.num { (s.answered) }
+                                            td.num { (s.not_applicable) }
                                         }
-                                        td.num { (s.answered) }
-                                        td.num { (s.not_applicable) }
                                     }
                                 }
                             }

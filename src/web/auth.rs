@@ -88,9 +88,14 @@ pub struct PageBroker {
     pub form_token: String,
 }
 
-/// No valid session: back to the login form.
+/// No valid session: back to the login form. A cookie that was sent (expired, altered, of
+/// an ended session) is removed; none is touched when the browser sent none, which it also
+/// does when following a link from another site (`SameSite=Strict`): that must never sign
+/// the broker out.
 #[derive(Debug)]
-pub struct SignInFirst;
+pub struct SignInFirst {
+    remove_cookie: bool,
+}
 
 impl std::fmt::Display for SignInFirst {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -104,11 +109,13 @@ impl ResponseError for SignInFirst {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/broker/login"))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .cookie(session::removal())
-            .finish()
+        let mut res = HttpResponse::SeeOther();
+        res.insert_header((header::LOCATION, "/broker/login"))
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        if self.remove_cookie {
+            res.cookie(session::removal());
+        }
+        res.finish()
     }
 }
 
@@ -122,7 +129,10 @@ fn page_broker(req: &HttpRequest) -> Result<PageBroker, actix_web::Error> {
             lang,
             form_token: s.form_token,
         }),
-        Ok(None) => Err(SignInFirst.into()),
+        Ok(None) => Err(SignInFirst {
+            remove_cookie: req.cookie(session::SESSION_COOKIE).is_some(),
+        }
+        .into()),
         Err(e) => {
             tracing::error!(error = %e, "storage failed");
             Err(PageError::new(lang, ErrorCode::Internal).into())

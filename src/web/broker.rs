@@ -13,7 +13,7 @@ use super::error::{ErrorCode, PageError};
 use super::form::FormData;
 use super::lang::PageLang;
 use super::limits::Limit;
-use super::pages::broker::{self as pages, Change, Dashboard, History, Row};
+use super::pages::broker::{self as pages, Change, Dashboard, History, Row, Typed};
 use super::{csrf, session, AppState, X_ROBOTS_TAG};
 use crate::assessment::{self, AssessmentError, ClientName, Reissue};
 use crate::i18n::Lang;
@@ -161,6 +161,7 @@ struct Messages<'a> {
     notice: Option<&'a str>,
     invite_error: Option<&'a str>,
     attach_error: Option<&'a str>,
+    typed: Typed<'a>,
 }
 
 /// The thumbnail of a submitted item, titled with its client and overall score.
@@ -240,6 +241,7 @@ fn render_dashboard(
         notice: messages.notice,
         invite_error: messages.invite_error,
         attach_error: messages.attach_error,
+        typed: messages.typed,
     };
     Ok(pages::dashboard(lang, &view))
 }
@@ -270,6 +272,12 @@ async fn invite(
             &ListQuery::default(),
             Messages {
                 invite_error: Some(message),
+                typed: Typed {
+                    client_name: form.get("client_name").unwrap_or(""),
+                    proposal_ref: form.get("proposal_ref").unwrap_or(""),
+                    questionnaire: form.get("questionnaire").unwrap_or(""),
+                    report: "",
+                },
                 ..Messages::default()
             },
         )?;
@@ -393,6 +401,10 @@ async fn attach(
             HttpResponse::NotFound(),
             Messages {
                 attach_error: Some(l.broker().attach_not_found),
+                typed: Typed {
+                    report: form.get("report").unwrap_or(""),
+                    ..Typed::default()
+                },
                 ..Messages::default()
             },
         ),

@@ -154,7 +154,7 @@ async fn unknown_or_invalid_answers_and_profile_values_are_422_with_their_field(
 }
 
 #[tokio::test]
-async fn wrong_select_values_and_unparseable_dates_or_numbers_are_422() {
+async fn wrong_select_values_unparseable_dates_and_negative_or_unparseable_numbers_are_422() {
     let app = spawn_app_with(&small_questionnaires()).await;
     let cases = [
         json!({"sector": "bakery"}),
@@ -162,6 +162,8 @@ async fn wrong_select_values_and_unparseable_dates_or_numbers_are_422() {
         json!({"start": "next week"}),
         json!({"staff": "thirty"}),
         json!({"staff": true}),
+        json!({"staff": -5}),
+        json!({"staff": "-1"}),
         json!({"company_name": 12}),
     ];
     for profile in cases {

@@ -252,15 +252,20 @@ async fn an_invalid_invitation_is_refused_on_the_dashboard_and_stores_nothing() 
     let res = post_broker_form(
         &app,
         "/broker/invitations",
-        &[("questionnaire", "it-liability"), ("client_name", "   ")],
+        &[
+            ("questionnaire", "it-liability"),
+            ("client_name", "   "),
+            ("proposal_ref", "P-77 <見積>"),
+        ],
     )
     .await;
     assert_eq!(res.status(), 422);
-    assert!(res
-        .text()
-        .await
-        .unwrap()
-        .contains("顧客名は1〜120文字で入力してください"));
+    let body = res.text().await.unwrap();
+    assert!(body.contains("顧客名は1〜120文字で入力してください"));
+    assert!(
+        body.contains(r#"value="P-77 &lt;見積&gt;""#),
+        "what was typed is shown again, escaped"
+    );
     assert_eq!(app.stored(), before);
 }
 
@@ -457,6 +462,13 @@ async fn a_shared_report_link_is_attached_and_the_history_compares_the_last_two(
     assert_eq!(res.status(), 200);
     let res = post_broker_form(&app, "/broker/attach", &[("report", "https://x/r/nothing")]).await;
     assert_eq!(res.status(), 404);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains(r#"value="https://x/r/nothing""#),
+        "the pasted link is shown again"
+    );
 
     let res = app
         .client
@@ -807,4 +819,29 @@ async fn a_bad_csv_filter_or_a_new_link_for_a_submitted_draft_gets_the_friendly_
             .status(),
         404
     );
+}
+
+#[tokio::test]
+async fn a_request_without_the_session_cookie_never_removes_it() {
+    // Chromium withholds a SameSite=Strict cookie on a link from another site: the answer
+    // to that request must not sign the broker out.
+    let app = spawn_app().await;
+    let (_, token) = app.add_broker("A");
+    sign_in(&app, &token).await;
+    let res = client().get(app.url("/broker")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(location(&res), "/broker/login");
+    assert!(set_cookie(&res).is_empty(), "{}", set_cookie(&res));
+    let res = client()
+        .get(app.url("/broker"))
+        .header(header::COOKIE, "shindan_broker=altered")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(
+        set_cookie(&res).contains("Max-Age=0"),
+        "a bad cookie is removed"
+    );
+    assert_eq!(app.get("/broker").await.status(), 200, "still signed in");
 }

@@ -310,3 +310,38 @@ def test_resume_in_a_fresh_profile(app, web, lang):
     assert profile_values(fresh) == typed
     # The profile is shown (current); the first domain is complete, the second is not.
     expect(fresh.locator("nav.steps ol li.done")).to_have_count(1)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_save_for_later_refuses_a_negative_count_and_keeps_what_was_typed(app, web, lang):
+    """"Save for later" skips the browser's own checks (min=0), so the server checks too."""
+    page, monitor = web.page(lang, f"negative-{lang}")
+    page.goto(app.url("/"))
+    token = start_assessment(app, page)
+    typed = fill_profile(page, f"株式会社負の値 {lang}")
+    page.locator("#p-employees").fill("-5")
+    typed["employees"] = "-5"
+    with monitor.expect(422, f"/a/{token}/profile"):
+        response = submit(page, nav_button(page, "save"))
+    assert response.status == 422
+    expect(page.locator("div.alert[role=alert]")).to_be_visible()
+    assert profile_values(page) == typed, "the form shows again what was typed"
+
+
+# The narrowest phone screen in common use, in CSS pixels.
+PHONE_WIDTH = 375
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_report_fits_a_phone_screen(app, web, lang):
+    """No page of the report scrolls sideways on a phone: wide tables scroll inside."""
+    created = app.submitted_assessment(f"株式会社スマホ表示 {lang}")
+    context = web.context(lang, f"phone-{lang}")
+    page = context.new_page()
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": 800})
+    page.goto(app.url(f"/r/{created['report_token']}?lang={lang}"))
+    assert html_lang(page) == lang
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if overflow > 0:
+        web.snap(page, f"phone-overflow-{lang}")
+    assert overflow <= 0, f"the report is {overflow}px wider than a {PHONE_WIDTH}px screen"

@@ -222,13 +222,6 @@ def test_broker_forms_from_another_site_are_refused(target, attackers, watched, 
             still_works()
 
 
-@pytest.mark.xfail(
-    reason="defect: a request that reaches a broker page without the session cookie (which "
-    "Chromium withholds, SameSite=Strict, on any navigation from another site: a forged post, "
-    "or just a link in a webmail) is answered by SignInFirst (src/web/auth.rs) with a "
-    "Set-Cookie that deletes the session cookie, so another site can sign a broker out",
-    strict=True,
-)
 @pytest.mark.parametrize("how", ["link", "post"])
 def test_another_site_cannot_sign_the_broker_out(target, attackers, watched, how):
     broker = target.new_broker(f"代理店 サインアウト {how}")

@@ -278,12 +278,6 @@ def test_broker_journey(app, web, lang):
     expect(stale.locator("#token")).to_be_visible()
 
 
-@pytest.mark.xfail(
-    reason="defect: a refused invitation re-renders the dashboard with an empty invitation "
-    "form (src/web/broker.rs `invite` renders `ListQuery::default()` and `invite_form` has no "
-    "values), so the proposal reference typed is lost",
-    strict=True,
-)
 def test_invitation_error_keeps_what_was_typed(app, web):
     """A refused invitation shows the form again with what the broker typed."""
     broker = app.new_broker("代理店 入力保持")

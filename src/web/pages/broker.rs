@@ -86,6 +86,8 @@ pub struct Dashboard<'a> {
     pub notice: Option<&'a str>,
     pub invite_error: Option<&'a str>,
     pub attach_error: Option<&'a str>,
+    /// What was typed into a refused form.
+    pub typed: Typed<'a>,
 }
 
 /// The address of a client's history page.
@@ -100,13 +102,23 @@ fn status_badge(lang: Lang, status: PortfolioStatus) -> Markup {
     }
 }
 
-/// The invitation form; `client` and `previous` pre-set it for a re-assessment.
+/// What the broker typed into the dashboard's forms, shown again when one is refused.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Typed<'a> {
+    pub client_name: &'a str,
+    pub proposal_ref: &'a str,
+    pub questionnaire: &'a str,
+    pub report: &'a str,
+}
+
+/// The invitation form; `client` and `previous` pre-set it for a re-assessment, `typed`
+/// refills it after a refusal.
 fn invite_form(
     lang: Lang,
     questionnaires: &[Arc<Questionnaire>],
     error: Option<&str>,
-    client: Option<&str>,
-    previous: Option<&str>,
+    (client, previous): (Option<&str>, Option<&str>),
+    typed: Typed,
     csrf: &str,
 ) -> Markup {
     let b = lang.broker();
@@ -119,13 +131,15 @@ fn invite_form(
             } @else {
                 div.field {
                     label for="client_name" { (b.client_name) }
-                    input #client_name type="text" name="client_name" required maxlength="120";
+                    input #client_name type="text" name="client_name" required maxlength="120"
+                        value=(typed.client_name);
                 }
             }
             @if let Some(p) = previous { input type="hidden" name="previous" value=(p); }
             div.field {
                 label for="proposal_ref" { (b.proposal_ref) " " span.optional { "(" (b.optional) ")" } }
-                input #proposal_ref type="text" name="proposal_ref" maxlength="64";
+                input #proposal_ref type="text" name="proposal_ref" maxlength="64"
+                    value=(typed.proposal_ref);
             }
             @if let [only] = questionnaires {
                 input type="hidden" name="questionnaire" value=(only.id);
@@ -134,7 +148,9 @@ fn invite_form(
                     label for="questionnaire" { (b.questionnaire) }
                     select #questionnaire name="questionnaire" {
                         @for q in questionnaires {
-                            option value=(q.id) { (q.title.get(lang)) " (" (q.version) ")" }
+                            option value=(q.id) selected[q.id == typed.questionnaire] {
+                                (q.title.get(lang)) " (" (q.version) ")"
+                            }
                         }
                     }
                 }
@@ -161,7 +177,7 @@ pub fn dashboard(lang: Lang, d: &Dashboard) -> Markup {
                 section.card.invite {
                     h2 { (b.invite_title) }
                     p.hint { (b.invite_lead) }
-                    (invite_form(lang, d.questionnaires, d.invite_error, None, None, d.csrf))
+                    (invite_form(lang, d.questionnaires, d.invite_error, (None, None), d.typed, d.csrf))
                 }
                 section.card.attach {
                     h2 { (b.attach_title) }
@@ -172,7 +188,7 @@ pub fn dashboard(lang: Lang, d: &Dashboard) -> Markup {
                         div.field {
                             label for="report" { (b.attach_label) }
                             input #report type="text" name="report" required
-                                placeholder="https://…/r/…" spellcheck="false";
+                                placeholder="https://…/r/…" spellcheck="false" value=(d.typed.report);
                         }
                         button.secondary type="submit" { (b.attach_button) }
                     }
@@ -414,7 +430,14 @@ pub fn history(lang: Lang, h: &History) -> Markup {
                 section.card.invite {
                     h2 { (b.reinvite_title) }
                     p.hint { (b.reinvite_lead) }
-                    (invite_form(lang, std::slice::from_ref(q), None, Some(h.client), Some(previous), h.csrf))
+                    (invite_form(
+                        lang,
+                        std::slice::from_ref(q),
+                        None,
+                        (Some(h.client), Some(previous)),
+                        Typed::default(),
+                        h.csrf,
+                    ))
                 }
             }
         },
