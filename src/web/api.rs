@@ -241,16 +241,14 @@ async fn get_report(
         .filter_map(|id| q.findings.iter().find(|f| &f.id == id))
         .map(|f| json!({"id": f.id, "kind": f.kind, "text": f.text}))
         .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header((super::X_ROBOTS_TAG, "noindex"))
-        .json(json!({
+    Ok(private_json(json!({
             "id": record.id,
             "questionnaire": record.questionnaire,
             "profile": record.profile,
             "submitted_at": record.submitted_at,
             "scores": scores_json(&q, scores),
             "findings": findings,
-        })))
+    })))
 }
 
 fn private_json(body: Value) -> HttpResponse {

@@ -106,10 +106,13 @@ async fn start(
     let created = assessment::create(&state.store, &q, &Changes::default(), false, None)
         .await
         .map_err(|e| PageError::from_assessment(l, e))?;
-    Ok(see_other(
-        &lang,
-        &Step::Profile.href(created.edit_token.expose()),
-    ))
+    // The redirect names the new private link: it is not to be kept anywhere.
+    let mut res = see_other(&lang, &Step::Profile.href(created.edit_token.expose()));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
 }
 
 /// A draft found by its edit token, with its questionnaire.

@@ -238,7 +238,9 @@ fn respond(
     };
     lang.remember(&mut res);
     res.insert_header((header::ETAG, etag.clone()))
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        // Reached by a token: never kept by a browser or a proxy. Clients that keep the
+        // ETag themselves still get 304.
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((super::X_ROBOTS_TAG, "noindex"))
         .insert_header((header::VARY, "Cookie, Accept-Language"));
     if let Some(name) = attachment {

@@ -77,3 +77,46 @@ async fn the_icon_is_served_where_browsers_look_for_it_and_pages_name_it() {
     let page = app.get("/").await.text().await.unwrap();
     assert!(page.contains(r#"<link rel="icon" type="image/svg+xml" href="/assets/favicon.svg">"#));
 }
+
+#[tokio::test]
+async fn every_response_reached_by_a_token_is_never_stored_and_keeps_its_etag() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let created: Value = app.created(&json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "a"}, "submit": true})).await;
+    let report = created["report_token"].as_str().unwrap();
+    for path in [
+        format!("/r/{report}"),
+        format!("/r/{report}?lang=en"),
+        format!("/r/{report}/download"),
+        format!("/r/{report}/radar.svg"),
+        format!("/r/{report}.csv"),
+        format!("/r/{report}/actions.csv"),
+        format!("/api/v1/reports/{report}"),
+    ] {
+        let res = app.get(&path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
+        assert_eq!(res.headers()["x-robots-tag"], "noindex", "{path}");
+        if let Some(etag) = res.headers().get("etag").cloned() {
+            let again = app
+                .client
+                .get(app.url(&path))
+                .header("if-none-match", etag)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(again.status(), 304, "{path}");
+            assert_eq!(again.headers()["cache-control"], "no-store", "{path}");
+        } else {
+            assert!(!path.starts_with("/r/"), "{path} has an ETag");
+        }
+    }
+    let res = app
+        .post_form("/start", &[("questionnaire", "fixture")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["cache-control"],
+        "no-store",
+        "the new private link"
+    );
+}
