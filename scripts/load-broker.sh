@@ -9,8 +9,8 @@
 #   DURATION=10 CONNECTIONS=4     seconds of load per target, concurrent connections
 #   OHA_INSTALL=1                 install oha with `cargo install oha --locked` if missing
 #
-# The server runs with --token-rate raised so that the per-address rate limit (which
-# would answer this single client with 429) does not cut the load short.
+# The server runs with --token-rate raised so that the per-broker rate limit (which would
+# answer these few brokers with 429) does not cut the load short.
 # Prints one line per target and exits non-zero if any response was not 200 or the first
 # page's p99 is over the 5 ms target.
 set -euo pipefail

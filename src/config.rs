@@ -12,16 +12,21 @@ pub const DEFAULT_QUESTIONNAIRES: &str = "./questionnaires";
 /// The largest request body accepted, JSON or form.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// Requests allowed per client address on the routes that take a secret.
+/// The rate limits of `web::limits`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
-    /// Broker login attempts per minute, after a burst of `login_burst`.
+    /// Failed authentications (sign-ins and wrong tokens) per minute and client address,
+    /// after a burst of `login_burst`.
     pub login_per_minute: u32,
     pub login_burst: u32,
-    /// Requests per second with a broker or admin token or a broker session, after a
-    /// burst of `token_burst`.
+    /// Requests per second of one broker (token or session) or of the admin token, after
+    /// a burst of `token_burst`.
     pub token_per_second: u32,
     pub token_burst: u32,
+    /// New assessments per minute and client address, after a burst of `create_burst`:
+    /// enough for an office behind one NAT.
+    pub create_per_minute: u32,
+    pub create_burst: u32,
 }
 
 impl Default for RateLimits {
@@ -31,6 +36,8 @@ impl Default for RateLimits {
             login_burst: 10,
             token_per_second: 20,
             token_burst: 100,
+            create_per_minute: 60,
+            create_burst: 60,
         }
     }
 }

@@ -108,15 +108,21 @@ struct ServeArgs {
     /// Prefer the environment variable: a command-line argument is visible to `ps`.
     #[arg(long, env = "SHINDAN_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
-    /// Broker login attempts allowed per minute and client address (after a burst of 10).
+    /// Failed authentications (broker sign-ins, wrong broker or admin tokens) allowed per
+    /// minute and client address (after a burst of 10). A valid token is never refused by it.
     #[arg(long, env = "SHINDAN_LOGIN_RATE", default_value_t = RateLimits::default().login_per_minute,
           value_parser = clap::value_parser!(u32).range(1..))]
     login_rate: u32,
-    /// Requests per second and client address on the routes with a broker or admin token
-    /// or a broker session (after a burst of 100, or of the rate when higher).
+    /// Requests per second of each broker (token or session) and of the admin token (after a
+    /// burst of 100, or of the rate when higher).
     #[arg(long, env = "SHINDAN_TOKEN_RATE", default_value_t = RateLimits::default().token_per_second,
           value_parser = clap::value_parser!(u32).range(1..))]
     token_rate: u32,
+    /// New assessments (drafts and one-request submissions, API and forms) allowed per
+    /// minute and client address (after a burst of 60, or of the rate when higher).
+    #[arg(long, env = "SHINDAN_CREATE_RATE", default_value_t = RateLimits::default().create_per_minute,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    create_rate: u32,
     /// A reverse proxy (IP address) whose X-Forwarded-For names the client for rate limits;
     /// repeat the flag or separate addresses with commas. Without it, limits are per
     /// connection address, which behind a proxy is the proxy's for everyone.
@@ -173,6 +179,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     login_per_minute: args.login_rate,
                     token_per_second: args.token_rate,
                     token_burst: RateLimits::default().token_burst.max(args.token_rate),
+                    create_per_minute: args.create_rate,
+                    create_burst: RateLimits::default().create_burst.max(args.create_rate),
                     ..RateLimits::default()
                 },
                 trusted_proxies: args.trusted_proxies,

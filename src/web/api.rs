@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorCode};
+use super::limits::Limit;
 use super::AppState;
 use crate::assessment::{self, AssessmentError, Changes};
 use crate::questionnaire::{Questionnaire, Text};
@@ -90,13 +91,15 @@ struct CreateRequest {
 
 async fn create_assessment(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Json<CreateRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> actix_web::Result<HttpResponse> {
+    state.limiters.check(&req, Limit::Create)?;
     let body = body.into_inner();
     let q = state
         .catalog
         .find(&body.questionnaire, body.version.as_deref())
-        .ok_or(AssessmentError::UnknownQuestionnaire)?;
+        .ok_or_else(|| ApiError::from(AssessmentError::UnknownQuestionnaire))?;
     let changes = Changes {
         profile: body.profile,
         answers: body.answers,
@@ -108,7 +111,8 @@ async fn create_assessment(
         body.submit,
         body.previous.as_deref(),
     )
-    .await?;
+    .await
+    .map_err(ApiError::from)?;
     let mut out = json!({
         "id": created.record.id,
         "edit_token": created.edit_token.expose(),

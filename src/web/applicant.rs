@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::error::{classify, ErrorCode, PageError};
 use super::form::FormData;
 use super::lang::PageLang;
+use super::limits::Limit;
 use super::pages;
 use super::pages::steps::{self, Alert, Flow, Step};
 use super::AppState;
@@ -92,9 +93,11 @@ async fn landing(state: web::Data<AppState>, lang: PageLang) -> HttpResponse {
 /// Creates a draft and sends the applicant to its first step.
 async fn start(
     state: web::Data<AppState>,
+    req: HttpRequest,
     lang: PageLang,
     form: FormData,
-) -> Result<HttpResponse, PageError> {
+) -> actix_web::Result<HttpResponse> {
+    state.limiters.check(&req, Limit::Create)?;
     let l = lang.lang;
     let q = state
         .catalog

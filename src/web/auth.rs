@@ -1,7 +1,8 @@
 //! Who is asking: the bearer token of the `Authorization` header, and the extractors of the
 //! broker API (a broker's token), the broker pages (a broker's session cookie) and the
-//! admin API (the operator's token). Each counts the request against the client address's
-//! rate limit first, so guessing costs time whatever the answer.
+//! admin API (the operator's token). A valid credential counts against its owner's rate
+//! limit, a wrong one against the client address's limit of failed authentications, so
+//! guessing costs time and junk from a shared address never locks a real broker out.
 
 use std::future::{ready, Ready};
 
@@ -53,22 +54,20 @@ pub struct ApiBroker(pub Broker);
 
 fn api_broker(req: &HttpRequest) -> Result<ApiBroker, actix_web::Error> {
     let state = state(req)?;
-    state.limiters.check(req, Limit::Token)?;
-    let unauthorized = || -> actix_web::Error {
-        ApiError::new(
+    let found = match bearer(req).and_then(BrokerToken::parse) {
+        Some(token) => state.store.authenticate_broker(&token).map_err(internal)?,
+        None => None,
+    };
+    let Some(broker) = found else {
+        state.limiters.check(req, Limit::FailedAuth)?;
+        return Err(ApiError::new(
             ErrorCode::Unauthorized,
             "a valid broker token is required (Authorization: Bearer <broker token>)",
         )
-        .into()
+        .into());
     };
-    let token = bearer(req)
-        .and_then(BrokerToken::parse)
-        .ok_or_else(unauthorized)?;
-    match state.store.authenticate_broker(&token) {
-        Ok(Some(broker)) => Ok(ApiBroker(broker)),
-        Ok(None) => Err(unauthorized()),
-        Err(e) => Err(internal(e)),
-    }
+    state.limiters.check(req, Limit::Broker(broker.id))?;
+    Ok(ApiBroker(broker))
 }
 
 impl FromRequest for ApiBroker {
@@ -122,13 +121,16 @@ impl ResponseError for SignInFirst {
 fn page_broker(req: &HttpRequest) -> Result<PageBroker, actix_web::Error> {
     let state = state(req)?;
     let lang = negotiate(req).lang;
-    state.limiters.check(req, Limit::Token)?;
+    // A session cookie is signed: a wrong one is not a guess worth counting.
     match session::signed_in(req, &state.session_key, &state.store) {
-        Ok(Some(s)) => Ok(PageBroker {
-            broker: s.broker,
-            lang,
-            form_token: s.form_token,
-        }),
+        Ok(Some(s)) => {
+            state.limiters.check(req, Limit::Broker(s.broker.id))?;
+            Ok(PageBroker {
+                broker: s.broker,
+                lang,
+                form_token: s.form_token,
+            })
+        }
         Ok(None) => Err(SignInFirst {
             remove_cookie: req.cookie(session::SESSION_COOKIE).is_some(),
         }
@@ -194,11 +196,12 @@ fn admin(req: &HttpRequest) -> Result<Admin, actix_web::Error> {
         )
         .into());
     };
-    state.limiters.check(req, Limit::Token)?;
     let presented = admin_digest(bearer(req).unwrap_or(""));
     if bool::from(presented.ct_eq(expected)) {
+        state.limiters.check(req, Limit::Admin)?;
         Ok(Admin)
     } else {
+        state.limiters.check(req, Limit::FailedAuth)?;
         Err(ApiError::new(
             ErrorCode::Unauthorized,
             "the admin token is required (Authorization: Bearer <SHINDAN_ADMIN_TOKEN>)",

@@ -107,7 +107,6 @@ async fn login(
     lang: PageLang,
     form: FormData,
 ) -> actix_web::Result<HttpResponse> {
-    state.limiters.check(&req, Limit::Login)?;
     let nonce = csrf::login_nonce(&req, &state.session_key);
     if !nonce.is_some_and(|n| csrf::matches(&n, form.get(csrf::FIELD))) {
         tracing::info!("broker sign-in without its anti-forgery nonce");
@@ -121,6 +120,7 @@ async fn login(
         None => None,
     };
     let Some(broker) = broker else {
+        state.limiters.check(&req, Limit::FailedAuth)?;
         tracing::info!("broker sign-in refused");
         let failed = Some(lang.lang.broker().login_failed);
         return Ok(login_page(

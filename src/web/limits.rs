@@ -1,7 +1,14 @@
-//! Rate limits per client address for the routes that take a secret: the broker login form
-//! (strict: it is where tokens would be guessed) and every route that carries a broker or
-//! admin token or a broker session. Over the limit, the answer is 429 with `Retry-After`,
-//! as JSON under `/api/` and as a page elsewhere.
+//! Rate limits, each in its own bucket so that one kind of traffic never starves another:
+//!
+//! - **failed authentication** (a wrong sign-in token, a wrong broker or admin bearer
+//!   token) per client address: strict, since this is where tokens would be guessed;
+//! - **authenticated work** per broker (its token or session) and for the operator (the
+//!   admin token): junk from a shared address can never lock a real broker out;
+//! - **new assessments** (drafts and one-request submissions, API and forms) per client
+//!   address, since anyone may create them.
+//!
+//! Over a limit, the answer is 429 with `Retry-After`, as JSON under `/api/` and as a page
+//! elsewhere.
 //!
 //! The client address is the connection's peer address. Only when that address is a
 //! configured reverse proxy does the `X-Forwarded-For` header count (its last address that
@@ -18,6 +25,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use uuid::Uuid;
 
 use super::error::{describe, ApiError, ErrorCode};
 use super::lang::negotiate;
@@ -27,19 +35,24 @@ use crate::config::RateLimits;
 /// Forget idle addresses after this many checks, so the table does not grow forever.
 const RETAIN_EVERY: u64 = 10_000;
 
-/// Which limit a route falls under.
+/// Which bucket a request is counted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
-    /// The broker login form.
-    Login,
-    /// Routes with a broker or admin token or a broker session.
-    Token,
+    /// A failed sign-in or a wrong broker or admin token, per client address.
+    FailedAuth,
+    /// A request of one authenticated broker (token or session), per broker.
+    Broker(Uuid),
+    /// A request with the admin token (one bucket: there is one operator).
+    Admin,
+    /// A new assessment (a draft or a one-request submission), per client address.
+    Create,
 }
 
 /// The limiters of the running server.
 pub struct Limiters {
-    login: DefaultKeyedRateLimiter<IpAddr>,
-    token: DefaultKeyedRateLimiter<IpAddr>,
+    failed: DefaultKeyedRateLimiter<IpAddr>,
+    work: DefaultKeyedRateLimiter<Uuid>,
+    create: DefaultKeyedRateLimiter<IpAddr>,
     checks: AtomicU64,
     trusted_proxies: Vec<IpAddr>,
 }
@@ -104,35 +117,58 @@ fn quota(per_period: u32, period: Duration, burst: u32) -> Quota {
 impl Limiters {
     pub fn new(limits: &RateLimits, trusted_proxies: &[IpAddr]) -> Limiters {
         Limiters {
-            login: RateLimiter::keyed(quota(
+            failed: RateLimiter::keyed(quota(
                 limits.login_per_minute,
                 Duration::from_secs(60),
                 limits.login_burst,
             )),
-            token: RateLimiter::keyed(quota(
+            work: RateLimiter::keyed(quota(
                 limits.token_per_second,
                 Duration::from_secs(1),
                 limits.token_burst,
+            )),
+            create: RateLimiter::keyed(quota(
+                limits.create_per_minute,
+                Duration::from_secs(60),
+                limits.create_burst,
             )),
             checks: AtomicU64::new(0),
             trusted_proxies: trusted_proxies.to_vec(),
         }
     }
 
-    /// Counts one request of this client against `limit`; refuses it when over.
+    /// Whether the request's connection comes from a configured reverse proxy, whose
+    /// forwarded headers may then be believed.
+    pub fn from_trusted_proxy(&self, req: &HttpRequest) -> bool {
+        req.peer_addr().is_some_and(|peer| {
+            let peer = peer.ip().to_canonical();
+            self.trusted_proxies
+                .iter()
+                .any(|t| t.to_canonical() == peer)
+        })
+    }
+
+    /// Counts one request against `limit`; refuses it when over.
     pub fn check(&self, req: &HttpRequest, limit: Limit) -> Result<(), RateLimited> {
         if self.checks.fetch_add(1, Ordering::Relaxed) % RETAIN_EVERY == RETAIN_EVERY - 1 {
-            self.login.retain_recent();
-            self.token.retain_recent();
+            self.failed.retain_recent();
+            self.work.retain_recent();
+            self.create.retain_recent();
         }
-        let Some(ip) = client_address(req, &self.trusted_proxies).map(key_of) else {
-            return Ok(());
+        let address = || client_address(req, &self.trusted_proxies).map(key_of);
+        let verdict = match limit {
+            Limit::Broker(id) => self.work.check_key(&id),
+            Limit::Admin => self.work.check_key(&Uuid::nil()),
+            Limit::FailedAuth => match address() {
+                Some(ip) => self.failed.check_key(&ip),
+                None => Ok(()),
+            },
+            Limit::Create => match address() {
+                Some(ip) => self.create.check_key(&ip),
+                None => Ok(()),
+            },
         };
-        let limiter = match limit {
-            Limit::Login => &self.login,
-            Limit::Token => &self.token,
-        };
-        limiter.check_key(&ip).map_err(|not_until| {
+        verdict.map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             RateLimited {
                 retry_after: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
@@ -173,7 +209,7 @@ impl ResponseError for RateLimited {
         } else {
             ApiError::new(
                 ErrorCode::RateLimited,
-                format!("too many requests from this address; retry in {seconds} s"),
+                format!("too many requests; retry in {seconds} s"),
             )
             .error_response()
         };

@@ -134,6 +134,8 @@ async fn spawn_limited_app(admin: Option<&str>) -> TestApp {
         c.admin_token = admin.map(|t| AdminToken(t.into()));
         c.rate_limits.token_per_second = 1;
         c.rate_limits.token_burst = 3;
+        c.rate_limits.login_per_minute = 1;
+        c.rate_limits.login_burst = 3;
     })
     .await
 }
@@ -1254,7 +1256,7 @@ async fn the_fourth_quick_broker_request_is_429_with_retry_after() {
 }
 
 #[tokio::test]
-async fn wrong_tokens_count_against_the_rate_limit_so_guessing_is_slowed() {
+async fn wrong_tokens_are_limited_per_address_without_locking_out_a_real_broker() {
     let (app, (guesses, guess, valid)) =
         within_one_refill(spawn_strictly_limited_app, async |app: &TestApp| {
             let (_, token) = app.add_broker("Tokio Brokers");
@@ -1278,20 +1280,76 @@ async fn wrong_tokens_count_against_the_rate_limit_so_guessing_is_slowed() {
         expect_unauthorized(res).await;
     }
     expect_rate_limited(guess).await;
-    expect_rate_limited(valid).await;
-    assert_eq!(app.stored(), 0, "a refused invitation stores nothing");
+    assert_eq!(
+        valid.status(),
+        201,
+        "the real broker, behind the same address"
+    );
+    assert_eq!(app.stored(), 1, "only the real broker's invitation");
+}
+
+#[tokio::test]
+async fn junk_from_a_shared_address_never_locks_a_broker_out() {
+    // The default limits, as in production: 250 wrong tokens from one address.
+    let app = spawn_app_configured(&shipped_questionnaires(), |c| {
+        c.rate_limits = shindan::config::RateLimits::default();
+    })
+    .await;
+    let (_, token) = app.add_broker("Tokio Brokers");
+    let mut statuses = std::collections::BTreeMap::new();
+    for _ in 0..250 {
+        let res = app.get_as(UNKNOWN_TOKEN, PORTFOLIO).await;
+        *statuses.entry(res.status().as_u16()).or_insert(0) += 1;
+    }
+    assert!(
+        statuses.get(&429).is_some_and(|n| *n >= 200),
+        "{statuses:?}"
+    );
+    assert_eq!(app.get_as(&token, PORTFOLIO).await.status(), 200);
+}
+
+#[tokio::test]
+async fn each_broker_has_its_own_bucket() {
+    let (_app, (first, second)) =
+        within_one_refill(spawn_strictly_limited_app, async |app: &TestApp| {
+            let (_, a) = app.add_broker("A");
+            let (_, b) = app.add_broker("B");
+            let mut first = Vec::new();
+            for _ in 0..4 {
+                first.push(app.get_as(&a, PORTFOLIO).await.status().as_u16());
+            }
+            (first, app.get_as(&b, PORTFOLIO).await.status().as_u16())
+        })
+        .await;
+    assert_eq!(first, [200, 200, 200, 429]);
+    assert_eq!(second, 200, "another broker behind the same address");
 }
 
 #[tokio::test]
 async fn the_admin_api_is_rate_limited_too() {
-    let (_app, (guesses, res)) = within_one_refill(
+    let (_app, (guesses, guess, valid, quick)) = within_one_refill(
         async || spawn_limited_app(Some(ADMIN_TOKEN)).await,
         async |app: &TestApp| {
             let mut guesses = Vec::new();
             for _ in 0..3 {
                 guesses.push(app.get_as("guess", ADMIN_BROKERS).await);
             }
-            (guesses, app.get_as(ADMIN_TOKEN, ADMIN_BROKERS).await)
+            let guess = app.get_as("guess", ADMIN_BROKERS).await;
+            let mut valid = Vec::new();
+            for _ in 0..3 {
+                valid.push(
+                    app.get_as(ADMIN_TOKEN, ADMIN_BROKERS)
+                        .await
+                        .status()
+                        .as_u16(),
+                );
+            }
+            (
+                guesses,
+                guess,
+                valid,
+                app.get_as(ADMIN_TOKEN, ADMIN_BROKERS).await,
+            )
         },
     )
     .await;
@@ -1299,7 +1357,9 @@ async fn the_admin_api_is_rate_limited_too() {
     for guess in guesses {
         expect_unauthorized(guess).await;
     }
-    expect_rate_limited(res).await;
+    expect_rate_limited(guess).await;
+    assert_eq!(valid, [200; 3], "the operator is not locked out by guesses");
+    expect_rate_limited(quick).await;
 }
 
 // --- New answering links -----------------------------------------------------------------

@@ -83,6 +83,8 @@ pub async fn spawn_app_configured(
             login_burst: 10_000,
             token_per_second: 10_000,
             token_burst: 10_000,
+            create_per_minute: 10_000,
+            create_burst: 10_000,
         },
         trusted_proxies: Vec::new(),
     };

@@ -1,5 +1,6 @@
 //! Black-box tests: the real application on a random port, spoken to over HTTP.
 
+mod abuse;
 mod bad_input;
 mod broker_api;
 mod broker_cli;

@@ -1,0 +1,85 @@
+//! What anonymous clients cannot do to the service: create assessments without limit,
+//! hold a connection open with a slow body, or make links point at another host.
+
+use serde_json::json;
+
+use crate::helpers::{expect_error, small_questionnaires, spawn_app_configured, TestApp};
+
+/// An app that allows a burst of 3 new assessments per address, then 1 a minute.
+async fn spawn_creation_limited_app() -> TestApp {
+    spawn_app_configured(&small_questionnaires(), |c| {
+        c.rate_limits.create_per_minute = 1;
+        c.rate_limits.create_burst = 3;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn new_assessments_are_limited_per_address_through_the_api_with_retry_after() {
+    let app = spawn_creation_limited_app().await;
+    let draft = json!({"questionnaire": "fixture"});
+    let submitted = json!({"questionnaire": "fixture", "submit": true,
+        "answers": {"q1": "yes", "q2": "no", "q3": "na", "q4": "b"}});
+    assert_eq!(app.create_assessment(&draft).await.status(), 201);
+    assert_eq!(app.create_assessment(&submitted).await.status(), 201);
+    assert_eq!(app.create_assessment(&draft).await.status(), 201);
+    for body in [&draft, &submitted] {
+        let res = app.create_assessment(body).await;
+        let retry: u64 = res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry), "{retry}");
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        expect_error(res, 429, "rate_limited").await;
+    }
+    assert_eq!(app.stored(), 3, "nothing stored past the limit");
+}
+
+#[tokio::test]
+async fn the_start_form_shares_the_limit_and_answers_with_the_friendly_page() {
+    let app = spawn_creation_limited_app().await;
+    for _ in 0..3 {
+        let res = app
+            .post_form("/start", &[("questionnaire", "fixture")])
+            .await;
+        assert_eq!(res.status(), 303);
+    }
+    let res = app
+        .post_form("/start", &[("questionnaire", "fixture")])
+        .await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(res.text().await.unwrap().contains("リクエストが多すぎます"));
+    let res = app
+        .create_assessment(&json!({"questionnaire": "fixture"}))
+        .await;
+    expect_error(res, 429, "rate_limited").await;
+    assert_eq!(app.stored(), 3);
+}
+
+#[tokio::test]
+async fn editing_and_reading_an_existing_assessment_is_not_a_creation() {
+    let app = spawn_creation_limited_app().await;
+    let created = app.created(&json!({"questionnaire": "fixture"})).await;
+    let (id, edit) = (
+        created["id"].as_str().unwrap(),
+        created["edit_token"].as_str().unwrap(),
+    );
+    for _ in 0..5 {
+        let res = app
+            .client
+            .patch(app.url(&format!("/api/v1/assessments/{id}")))
+            .bearer_auth(edit)
+            .json(&json!({"answers": {"q1": "yes"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+}
