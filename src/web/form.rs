@@ -69,17 +69,13 @@ pub fn is_own_post(fetch_site: Option<&str>, origin: Option<&str>, own: &url::Or
     }
 }
 
-/// The origin our pages are served from: the configured public address, else the
-/// request's own scheme and host. Unparsable hosts give an opaque origin, equal to none.
+/// The origin our pages are served from ([`AppState::base_url`]). Unparsable hosts give an
+/// opaque origin, equal to none.
 fn own_origin(req: &HttpRequest) -> url::Origin {
-    let configured = req
-        .app_data::<web::Data<AppState>>()
-        .and_then(|s| s.public_url.clone());
-    let base = configured.unwrap_or_else(|| {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    });
-    url::Url::parse(&base)
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return url::Origin::new_opaque();
+    };
+    url::Url::parse(&state.base_url(req))
         .map(|u| u.origin())
         .unwrap_or_else(|_| url::Origin::new_opaque())
 }

@@ -94,15 +94,27 @@ impl AppState {
         format!("{}/a/{}", self.base_url(req), token.expose())
     }
 
-    /// The address users reach the site at: the configured one, else the request's.
+    /// The address users reach the site at: the configured one; else, from a trusted
+    /// reverse proxy, what its `Forwarded`/`X-Forwarded-Host`/`X-Forwarded-Proto` say; else
+    /// the request's own `Host` over plain HTTP (what this server speaks). Forwarded
+    /// headers from anyone else are the client's own word and never name our links.
     pub fn base_url(&self, req: &actix_web::HttpRequest) -> String {
-        match &self.public_url {
-            Some(url) => url.clone(),
-            None => {
-                let info = req.connection_info();
-                format!("{}://{}", info.scheme(), info.host())
-            }
+        if let Some(url) = &self.public_url {
+            return url.clone();
         }
+        if self.limiters.from_trusted_proxy(req) {
+            let info = req.connection_info();
+            return format!("{}://{}", info.scheme(), info.host());
+        }
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| req.uri().authority().map(|a| a.as_str()))
+            .filter(|h| url::Url::parse(&format!("http://{h}")).is_ok_and(|u| u.path() == "/"))
+            .map(str::to_string)
+            .unwrap_or_else(|| req.app_config().local_addr().to_string());
+        format!("http://{host}")
     }
 }
 

@@ -83,3 +83,59 @@ async fn editing_and_reading_an_existing_assessment_is_not_a_creation() {
         assert_eq!(res.status(), 200);
     }
 }
+
+/// An invitation made through the API with the given forwarded headers; its link.
+async fn invite_url_with(app: &TestApp, headers: &[(&str, &str)]) -> String {
+    let (_, token) = app.add_broker("A");
+    let mut req = app
+        .client
+        .post(app.url("/api/v1/broker/invitations"))
+        .bearer_auth(&token)
+        .json(&json!({"questionnaire": "fixture", "client_name": "株式会社リンク"}));
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    let created: serde_json::Value = res.json().await.unwrap();
+    created["invite_url"].as_str().unwrap().to_string()
+}
+
+const FORGED: [(&str, &str); 3] = [
+    ("x-forwarded-host", "evil.example"),
+    ("x-forwarded-proto", "https"),
+    ("forwarded", "host=evil.example;proto=https"),
+];
+
+#[tokio::test]
+async fn forwarded_headers_from_anyone_but_a_trusted_proxy_never_name_our_links() {
+    let app = spawn_app_configured(&small_questionnaires(), |_| {}).await;
+    let url = invite_url_with(&app, &FORGED).await;
+    assert!(url.starts_with(&format!("{}/a/", app.address)), "{url}");
+    // The private link on the applicant's own page too.
+    let edit = url.rsplit('/').next().unwrap();
+    let mut req = app.client.get(app.url(&format!("/a/{edit}/profile")));
+    for (name, value) in FORGED {
+        req = req.header(name, value);
+    }
+    let page = req.send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("evil.example"));
+    assert!(page.contains(&format!(r#"value="{}/a/{edit}""#, app.address)));
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_names_the_host_and_scheme_users_reached() {
+    let app = spawn_app_configured(&small_questionnaires(), |c| {
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let url = invite_url_with(
+        &app,
+        &[
+            ("x-forwarded-host", "shindan.example.jp"),
+            ("x-forwarded-proto", "https"),
+        ],
+    )
+    .await;
+    assert!(url.starts_with("https://shindan.example.jp/a/"), "{url}");
+}
