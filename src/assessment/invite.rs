@@ -52,7 +52,7 @@ pub fn parse_proposal_ref(raw: Option<&str>) -> Result<Option<String>, Assessmen
 
 /// Creates a draft for `q` owned by `broker`, durably, and files it in the broker's
 /// portfolio. `previous` must be a submitted assessment of the same questionnaire that is
-/// in this broker's portfolio.
+/// in this broker's portfolio under the same client (folded name).
 pub async fn invite(
     store: &Store,
     q: &Questionnaire,
@@ -74,7 +74,14 @@ pub async fn invite(
     })?;
     if let Some(token) = previous {
         let earlier = previous_record(store, q, token)?;
-        if store.portfolio_item(broker, earlier.id)?.is_none() {
+        // Only the same client's earlier assessment: a report compared with another
+        // company's would show this client someone else's scores.
+        let same_client = store
+            .portfolio_item(broker, earlier.id)?
+            .is_some_and(|item| {
+                ClientName::folded(&item.entry.client_name) == ClientName::folded(client.as_str())
+            });
+        if !same_client {
             return Err(AssessmentError::InvalidPrevious);
         }
         created.record.previous = Some(earlier.report_token);

@@ -390,6 +390,9 @@ async fn a_previous_assessment_outside_the_brokers_portfolio_is_422_invalid_prev
     complete_invitation(&app, &others).await;
     let own_unattached = own_submitted(&app).await;
     let draft = app.invite(&token, "株式会社下書き").await;
+    // The broker's own submitted invitation, of another client.
+    let other_client = app.invite(&token, "株式会社べつ").await;
+    complete_invitation(&app, &other_client).await;
     let stored = app.stored();
 
     for previous in [
@@ -401,6 +404,8 @@ async fn a_previous_assessment_outside_the_brokers_portfolio_is_422_invalid_prev
         own_unattached["report_token"].as_str().unwrap().to_string(),
         // The broker's own invitation, not yet submitted.
         draft["report_token"].as_str().unwrap().to_string(),
+        // Another client's: its report would show 株式会社A someone else's scores.
+        other_client["report_token"].as_str().unwrap().to_string(),
     ] {
         let res = app
             .post_as(
@@ -417,10 +422,10 @@ async fn a_previous_assessment_outside_the_brokers_portfolio_is_422_invalid_prev
 }
 
 #[tokio::test]
-async fn a_previous_assessment_from_the_portfolio_is_accepted() {
+async fn the_same_clients_previous_assessment_from_the_portfolio_is_accepted() {
     let app = spawn_app().await;
     let (_, token) = app.add_broker("Tokio Brokers");
-    let invited = app.invite(&token, "株式会社前年").await;
+    let invited = app.invite(&token, "株式会社ＡＢＣ").await;
     complete_invitation(&app, &invited).await;
     let own = own_submitted(&app).await;
     let res = app
@@ -431,16 +436,22 @@ async fn a_previous_assessment_from_the_portfolio_is_accepted() {
         )
         .await;
     assert_eq!(res.status(), 201);
+    let attached: Value = res.json().await.unwrap();
+    let own_client = attached["client_name"].as_str().unwrap().to_string();
 
-    for previous in [&invited["report_token"], &own["report_token"]] {
+    for (client, previous) in [
+        // The same client, as the broker may type it again: width and case folded.
+        (" 株式会社abc ", &invited["report_token"]),
+        (own_client.as_str(), &own["report_token"]),
+    ] {
         let res = app
             .post_as(
                 &token,
                 INVITATIONS,
-                &json!({"questionnaire": "it-liability", "client_name": "株式会社今年", "previous": previous}),
+                &json!({"questionnaire": "it-liability", "client_name": client, "previous": previous}),
             )
             .await;
-        assert_eq!(res.status(), 201, "previous {previous}");
+        assert_eq!(res.status(), 201, "previous {previous} for {client}");
     }
 }
 
