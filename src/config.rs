@@ -2,6 +2,7 @@
 //! `cargo run --release` work with no arguments.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Where the server listens when nothing else is said.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -11,6 +12,14 @@ pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_QUESTIONNAIRES: &str = "./questionnaires";
 /// The largest request body accepted, JSON or form.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// How long a request's body may take to arrive after its head, when nothing else is said.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send a request's head (actix's client request timeout).
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a connection is kept after its response to let the client close it first.
+pub const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// Open connections per worker thread; more wait in the listen queue.
+pub const MAX_CONNECTIONS_PER_WORKER: usize = 2048;
 
 /// The rate limits of `web::limits`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +78,8 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` names the client for rate limits; a request
     /// from any other address is keyed by that address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a request's body may take to arrive after its head (then 408).
+    pub body_timeout: Duration,
 }
 
 impl Default for Config {
@@ -82,6 +93,7 @@ impl Default for Config {
             admin_token: None,
             rate_limits: RateLimits::default(),
             trusted_proxies: Vec::new(),
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
 }

@@ -10,7 +10,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use shindan::accounts;
 use shindan::config::{
-    AdminToken, Config, RateLimits, DEFAULT_BIND, DEFAULT_DATA_DIR, DEFAULT_QUESTIONNAIRES,
+    AdminToken, Config, RateLimits, DEFAULT_BIND, DEFAULT_BODY_TIMEOUT, DEFAULT_DATA_DIR,
+    DEFAULT_QUESTIONNAIRES,
 };
 use shindan::questionnaire::load_dir;
 use shindan::startup::Application;
@@ -123,6 +124,11 @@ struct ServeArgs {
     #[arg(long, env = "SHINDAN_CREATE_RATE", default_value_t = RateLimits::default().create_per_minute,
           value_parser = clap::value_parser!(u32).range(1..))]
     create_rate: u32,
+    /// Seconds a request's body may take to arrive after its head; later, 408 and the
+    /// connection is closed.
+    #[arg(long, env = "SHINDAN_BODY_TIMEOUT", default_value_t = DEFAULT_BODY_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_timeout: u64,
     /// A reverse proxy (IP address) whose X-Forwarded-For names the client for rate limits;
     /// repeat the flag or separate addresses with commas. Without it, limits are per
     /// connection address, which behind a proxy is the proxy's for everyone.
@@ -184,6 +190,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     ..RateLimits::default()
                 },
                 trusted_proxies: args.trusted_proxies,
+                body_timeout: std::time::Duration::from_secs(args.body_timeout),
             };
             let app = Application::build(&config)?;
             actix_web::rt::System::new()

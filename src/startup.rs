@@ -87,10 +87,14 @@ impl Application {
                 .as_ref()
                 .map(|t| web::auth::admin_digest(t.0.trim())),
             limiters: web::limits::Limiters::new(&config.rate_limits, &config.trusted_proxies),
+            body_timeout: config.body_timeout,
         });
         let mut server =
             HttpServer::new(move || App::new().app_data(state.clone()).configure(web::configure))
                 .shutdown_timeout(10)
+                .client_request_timeout(crate::config::HEAD_TIMEOUT)
+                .client_disconnect_timeout(crate::config::DISCONNECT_TIMEOUT)
+                .max_connections(crate::config::MAX_CONNECTIONS_PER_WORKER)
                 .listen(listener)
                 .map_err(|source| StartupError::Bind {
                     addr: addr.to_string(),

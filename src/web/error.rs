@@ -37,6 +37,7 @@ pub enum ErrorCode {
     Unauthorized,
     CrossOrigin,
     FormExpired,
+    RequestTimeout,
     AlreadySubmitted,
     NotSubmitted,
     QuestionnaireUnavailable,
@@ -59,6 +60,7 @@ impl ErrorCode {
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Unauthorized => StatusCode::UNAUTHORIZED,
             CrossOrigin | FormExpired => StatusCode::FORBIDDEN,
+            RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AlreadySubmitted | NotSubmitted | QuestionnaireUnavailable | BrokerRevoked => {
                 StatusCode::CONFLICT
             }
@@ -94,6 +96,7 @@ impl ErrorCode {
             Unauthorized => "unauthorized",
             CrossOrigin => "cross_origin",
             FormExpired => "form_expired",
+            RequestTimeout => "request_timeout",
             AlreadySubmitted => "already_submitted",
             NotSubmitted => "not_submitted",
             QuestionnaireUnavailable => "questionnaire_unavailable",
@@ -157,6 +160,10 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         if self.code == ErrorCode::Unauthorized {
             res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if self.code == ErrorCode::RequestTimeout {
+            // The rest of a late body is not worth waiting for.
+            res.force_close();
         }
         res.json(Body {
             error: Inner {
@@ -235,6 +242,7 @@ pub fn describe(lang: Lang, code: ErrorCode) -> (&'static str, &'static str) {
         }
         ErrorCode::CrossOrigin => (ui.err_cross_origin_title, ui.err_cross_origin_body),
         ErrorCode::FormExpired => (ui.err_form_expired_title, ui.err_form_expired_body),
+        ErrorCode::RequestTimeout => (ui.err_timeout_title, ui.err_timeout_body),
         ErrorCode::RateLimited => (ui.err_rate_title, ui.err_rate_body),
         ErrorCode::UnknownQuestionnaire | ErrorCode::QuestionnaireUnavailable => {
             (ui.err_questionnaire_title, ui.err_questionnaire_body)
@@ -279,8 +287,11 @@ impl ResponseError for PageError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
-            .content_type("text/html; charset=utf-8")
+        let mut res = HttpResponse::build(self.status_code());
+        if self.code == ErrorCode::RequestTimeout {
+            res.force_close();
+        }
+        res.content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body({
                 let (title, body) = describe(self.lang, self.code);
@@ -316,6 +327,10 @@ fn json_error(err: &JsonPayloadError) -> ApiError {
                 e.line(),
                 e.column()
             ),
+        ),
+        JsonPayloadError::Payload(e) if super::deadline::is_deadline(e) => ApiError::new(
+            ErrorCode::RequestTimeout,
+            "the request body did not arrive in time",
         ),
         JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => ApiError::new(
             ErrorCode::PayloadTooLarge,

@@ -124,7 +124,13 @@ impl FromRequest for FormData {
             }
             let mut body = BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| fail(ErrorCode::InvalidBody))?;
+                let chunk = chunk.map_err(|e| {
+                    fail(if super::deadline::is_deadline(&e) {
+                        ErrorCode::RequestTimeout
+                    } else {
+                        ErrorCode::InvalidBody
+                    })
+                })?;
                 if body.len() + chunk.len() > MAX_BODY_BYTES {
                     return Err(fail(ErrorCode::PayloadTooLarge));
                 }

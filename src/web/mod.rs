@@ -10,6 +10,7 @@ pub mod auth;
 mod broker;
 mod broker_api;
 pub mod csrf;
+mod deadline;
 mod error;
 mod form;
 mod lang;
@@ -50,6 +51,8 @@ pub struct AppState {
     /// SHA-256 of the admin token; the admin API is off when `None`.
     pub admin_digest: Option<[u8; 32]>,
     pub limiters: limits::Limiters,
+    /// How long a request's body may take to arrive after its head.
+    pub body_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -138,6 +141,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .service(
             web::scope("")
+                .wrap(from_fn(deadline::body_deadline))
                 .wrap(from_fn(log_request))
                 .wrap(
                     DefaultHeaders::new()

@@ -139,3 +139,85 @@ async fn a_trusted_proxy_names_the_host_and_scheme_users_reached() {
     .await;
     assert!(url.starts_with("https://shindan.example.jp/a/"), "{url}");
 }
+
+/// What the server answered a request whose body trickles in one byte every `every`
+/// after `head`, read until the server closes the connection: the status line and the
+/// whole response. The trickle stops when the server stops reading or closes.
+fn trickle(address: &str, head: String, every: std::time::Duration) -> (String, String) {
+    use std::io::{Read, Write};
+    let addr = address.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(crate::helpers::PATIENCE))
+        .unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let (done, stop) = std::sync::mpsc::channel::<()>();
+    let dripping = std::thread::spawn(move || {
+        // Never the whole body: 200 bytes announced, at most 100 sent.
+        for _ in 0..100 {
+            if writer.write_all(b" ").is_err() {
+                break;
+            }
+            // Waits `every`, or stops at once when the response is in.
+            if stop.recv_timeout(every).is_ok() {
+                break;
+            }
+        }
+    });
+    let mut response = Vec::new();
+    // Ends when the server closes the connection (or after PATIENCE: a hang).
+    let read = stream.read_to_end(&mut response);
+    let _ = done.send(());
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    let _ = dripping.join();
+    read.expect("the server closed the connection");
+    let text = String::from_utf8_lossy(&response).to_string();
+    let status = text.lines().next().unwrap_or("").to_string();
+    (status, text)
+}
+
+async fn spawn_impatient_app() -> TestApp {
+    spawn_app_configured(&small_questionnaires(), |c| {
+        c.body_timeout = std::time::Duration::from_secs(1);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_json_body_that_trickles_in_gets_408_and_its_connection_closed() {
+    let app = spawn_impatient_app().await;
+    let address = app.address.clone();
+    let head = "POST /api/v1/assessments HTTP/1.1\r\nHost: x\r\n\
+                Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{"
+        .to_string();
+    let every = std::time::Duration::from_millis(200);
+    let (status, text) = tokio::task::spawn_blocking(move || trickle(&address, head, every))
+        .await
+        .unwrap();
+    assert_eq!(status, "HTTP/1.1 408 Request Timeout", "{text}");
+    assert!(text.contains(r#""code":"request_timeout""#), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("connection: close"),
+        "{text}"
+    );
+    assert_eq!(app.stored(), 0);
+}
+
+#[tokio::test]
+async fn a_form_body_that_stalls_gets_the_friendly_408_page() {
+    let app = spawn_impatient_app().await;
+    let address = app.address.clone();
+    let head = "POST /start HTTP/1.1\r\nHost: x\r\nAccept-Language: en\r\n\
+                Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\n\
+                questionnaire=fixture"
+        .to_string();
+    // Stalls: the next byte would come long after the deadline.
+    let every = crate::helpers::PATIENCE;
+    let (status, text) = tokio::task::spawn_blocking(move || trickle(&address, head, every))
+        .await
+        .unwrap();
+    assert_eq!(status, "HTTP/1.1 408 Request Timeout", "{text}");
+    assert!(text.contains("The request took too long"), "{text}");
+    assert_eq!(app.stored(), 0);
+}

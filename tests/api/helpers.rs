@@ -86,6 +86,7 @@ pub async fn spawn_app_configured(
             create_per_minute: 10_000,
             create_burst: 10_000,
         },
+        body_timeout: shindan::config::DEFAULT_BODY_TIMEOUT,
         trusted_proxies: Vec::new(),
     };
     adjust(&mut config);
