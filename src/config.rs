@@ -18,6 +18,10 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a connection is kept after its response to let the client close it first.
 pub const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a company's own draft may stay untouched before the sweep deletes it.
+pub const DEFAULT_DRAFT_DAYS: u32 = 90;
+/// How often the server looks for abandoned drafts.
+pub const DEFAULT_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// Open connections per worker thread; more wait in the listen queue.
 pub const MAX_CONNECTIONS_PER_WORKER: usize = 2048;
 
@@ -80,6 +84,10 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long a request's body may take to arrive after its head (then 408).
     pub body_timeout: Duration,
+    /// Drafts that no broker invited, untouched this long, are deleted.
+    pub draft_ttl: Duration,
+    /// How often the sweep of abandoned drafts runs.
+    pub sweep_every: Duration,
 }
 
 impl Default for Config {
@@ -94,6 +102,13 @@ impl Default for Config {
             rate_limits: RateLimits::default(),
             trusted_proxies: Vec::new(),
             body_timeout: DEFAULT_BODY_TIMEOUT,
+            draft_ttl: days(DEFAULT_DRAFT_DAYS),
+            sweep_every: DEFAULT_SWEEP_EVERY,
         }
     }
+}
+
+/// A number of days as a duration.
+pub fn days(n: u32) -> Duration {
+    Duration::from_secs(u64::from(n) * 24 * 3600)
 }

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use shindan::accounts;
 use shindan::config::{
     AdminToken, Config, RateLimits, DEFAULT_BIND, DEFAULT_BODY_TIMEOUT, DEFAULT_DATA_DIR,
-    DEFAULT_QUESTIONNAIRES,
+    DEFAULT_DRAFT_DAYS, DEFAULT_QUESTIONNAIRES,
 };
 use shindan::questionnaire::load_dir;
 use shindan::startup::Application;
@@ -129,6 +129,10 @@ struct ServeArgs {
     #[arg(long, env = "SHINDAN_BODY_TIMEOUT", default_value_t = DEFAULT_BODY_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     body_timeout: u64,
+    /// Days after which a draft that no broker invited and nobody touched is deleted.
+    #[arg(long, env = "SHINDAN_DRAFT_DAYS", default_value_t = DEFAULT_DRAFT_DAYS,
+          value_parser = clap::value_parser!(u32).range(1..=36500))]
+    draft_days: u32,
     /// A reverse proxy (IP address) whose X-Forwarded-For names the client for rate limits;
     /// repeat the flag or separate addresses with commas. Without it, limits are per
     /// connection address, which behind a proxy is the proxy's for everyone.
@@ -191,6 +195,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 },
                 trusted_proxies: args.trusted_proxies,
                 body_timeout: std::time::Duration::from_secs(args.body_timeout),
+                draft_ttl: shindan::config::days(args.draft_days),
+                sweep_every: shindan::config::DEFAULT_SWEEP_EVERY,
             };
             let app = Application::build(&config)?;
             actix_web::rt::System::new()

@@ -37,6 +37,8 @@ pub struct Application {
     server: Server,
     port: u16,
     store: Arc<Store>,
+    draft_ttl: std::time::Duration,
+    sweep_every: std::time::Duration,
 }
 
 impl Application {
@@ -108,6 +110,8 @@ impl Application {
             server: server.run(),
             port: addr.port(),
             store,
+            draft_ttl: config.draft_ttl,
+            sweep_every: config.sweep_every,
         })
     }
 
@@ -123,11 +127,38 @@ impl Application {
 
     /// Runs until SIGTERM or Ctrl-C, lets running requests finish, then flushes the store.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await?;
+        let sweeper = tokio::spawn(sweep_drafts(
+            self.store.clone(),
+            self.draft_ttl,
+            self.sweep_every,
+        ));
+        let served = self.server.await;
+        sweeper.abort();
+        served?;
         self.store
             .flush_now()
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         tracing::info!("stopped; data flushed");
         Ok(())
+    }
+}
+
+/// Deletes abandoned drafts every `every`, for as long as the server runs: drafts no
+/// broker invited that nobody touched for `ttl`. A failed sweep is logged and tried again
+/// next time.
+async fn sweep_drafts(store: Arc<Store>, ttl: std::time::Duration, every: std::time::Duration) {
+    let Ok(ttl) = chrono::Duration::from_std(ttl) else {
+        return;
+    };
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let cutoff = chrono::Utc::now() - ttl;
+        match store.delete_stale_drafts(cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "abandoned drafts deleted"),
+            Err(e) => tracing::warn!(error = %e, "the sweep of abandoned drafts failed"),
+        }
     }
 }

@@ -32,6 +32,7 @@ mod flusher;
 mod peers;
 mod portfolio;
 mod record;
+mod sweep;
 
 pub use brokers::{Broker, BrokerStatus};
 pub use peers::{PeerStats, HISTOGRAM_BINS};

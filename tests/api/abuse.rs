@@ -3,7 +3,10 @@
 
 use serde_json::json;
 
-use crate::helpers::{expect_error, small_questionnaires, spawn_app_configured, TestApp};
+use crate::helpers::{
+    complete_answers, expect_error, shipped_questionnaires, small_questionnaires,
+    spawn_app_configured, TestApp,
+};
 
 /// An app that allows a burst of 3 new assessments per address, then 1 a minute.
 async fn spawn_creation_limited_app() -> TestApp {
@@ -220,4 +223,82 @@ async fn a_form_body_that_stalls_gets_the_friendly_408_page() {
     assert_eq!(status, "HTTP/1.1 408 Request Timeout", "{text}");
     assert!(text.contains("The request took too long"), "{text}");
     assert_eq!(app.stored(), 0);
+}
+
+/// The status of a draft's own API read: 200 while it exists.
+async fn draft_status(app: &TestApp, created: &serde_json::Value) -> u16 {
+    app.client
+        .get(app.url(&format!(
+            "/api/v1/assessments/{}",
+            created["id"].as_str().unwrap()
+        )))
+        .bearer_auth(created["edit_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_sweep_deletes_own_drafts_untouched_since_the_cut_off_and_nothing_else() {
+    let app = spawn_app_configured(&shipped_questionnaires(), |_| {}).await;
+    let (_, broker) = app.add_broker("A");
+    let old = app.created(&json!({"questionnaire": "it-liability"})).await;
+    let invited = app.invite(&broker, "株式会社招待").await;
+    let cutoff = chrono::Utc::now();
+    let fresh = app.created(&json!({"questionnaire": "it-liability"})).await;
+    let q = app.questionnaire("it-liability").await;
+    let (profile, answers) = complete_answers(&q);
+    let submitted = app
+        .created(&json!({"questionnaire": "it-liability", "submit": true,
+            "profile": profile, "answers": answers}))
+        .await;
+    assert_eq!(app.stored(), 4);
+
+    let deleted = app.store.delete_stale_drafts(cutoff).await.unwrap();
+
+    assert_eq!(deleted, 1);
+    assert_eq!(app.stored(), 3);
+    assert_eq!(
+        draft_status(&app, &old).await,
+        404,
+        "its link no longer opens it"
+    );
+    let old_page = app
+        .get(&format!("/a/{}", old["edit_token"].as_str().unwrap()))
+        .await;
+    assert_eq!(old_page.status(), 404);
+    assert_eq!(draft_status(&app, &fresh).await, 200);
+    assert_eq!(
+        draft_status(&app, &invited).await,
+        200,
+        "a broker's invitation stays"
+    );
+    let report = submitted["report_token"].as_str().unwrap();
+    assert_eq!(app.get(&format!("/r/{report}")).await.status(), 200);
+}
+
+#[tokio::test]
+async fn the_server_sweeps_abandoned_drafts_on_its_own() {
+    let app = spawn_app_configured(&shipped_questionnaires(), |c| {
+        c.draft_ttl = std::time::Duration::ZERO;
+        c.sweep_every = std::time::Duration::from_millis(50);
+    })
+    .await;
+    let (_, broker) = app.add_broker("A");
+    let invited = app.invite(&broker, "株式会社招待").await;
+    let own = app.created(&json!({"questionnaire": "it-liability"})).await;
+    // Waits for the event, not for a time: each sweep runs every 50 ms.
+    let deadline = std::time::Instant::now() + crate::helpers::PATIENCE;
+    while draft_status(&app, &own).await == 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no sweep within {:?}",
+            crate::helpers::PATIENCE
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(draft_status(&app, &invited).await, 200);
+    assert_eq!(app.stored(), 1);
 }

@@ -87,6 +87,8 @@ pub async fn spawn_app_configured(
             create_burst: 10_000,
         },
         body_timeout: shindan::config::DEFAULT_BODY_TIMEOUT,
+        draft_ttl: shindan::config::days(shindan::config::DEFAULT_DRAFT_DAYS),
+        sweep_every: shindan::config::DEFAULT_SWEEP_EVERY,
         trusted_proxies: Vec::new(),
     };
     adjust(&mut config);

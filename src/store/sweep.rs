@@ -1,0 +1,63 @@
+//! Deleting abandoned drafts: a company's own draft (no broker invited it) untouched
+//! since a cut-off. Anyone can create drafts, so without this they would pile up for ever;
+//! a broker's invitation stays until the broker's client answers it.
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    key, record_key, AssessmentRecord, Status, Store, StoreError, EDIT, ID, RECORD, REPORT,
+};
+
+/// Whether a record is an abandoned draft under this cut-off.
+pub fn is_stale_draft(record: &AssessmentRecord, untouched_since: DateTime<Utc>) -> bool {
+    record.status == Status::Draft
+        && record.invitation.is_none()
+        && record.updated_at < untouched_since
+}
+
+impl Store {
+    /// Deletes every draft that no broker invited and that nobody changed since
+    /// `untouched_since`, with its index entries, durably. Returns how many went.
+    ///
+    /// A draft changed or submitted while the sweep runs is kept: its record is removed
+    /// only if it is still the exact value that was judged (compare and swap). The record
+    /// goes first, so a crash in between leaves index entries that find nothing, as after
+    /// an interrupted insert.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_stale_drafts(
+        &self,
+        untouched_since: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let mut deleted = 0;
+        for item in self.tree.scan_prefix([RECORD]) {
+            let (k, v) = item?;
+            let record = AssessmentRecord::decode(&v)?;
+            if !is_stale_draft(&record, untouched_since) {
+                continue;
+            }
+            if self
+                .tree
+                .compare_and_swap(&k, Some(&v), None::<&[u8]>)?
+                .is_err()
+            {
+                continue;
+            }
+            let rk = record_key(&record);
+            for index in [
+                key(ID, record.id.as_bytes()),
+                key(EDIT, &record.edit_digest()?.0),
+                key(REPORT, &record.report_digest()?.0),
+            ] {
+                // Only entries that still point at this record.
+                let _ = self
+                    .tree
+                    .compare_and_swap(index, Some(&rk[..]), None::<&[u8]>)?;
+            }
+            deleted += 1;
+        }
+        if deleted > 0 {
+            self.durable().await?;
+        }
+        Ok(deleted)
+    }
+}
