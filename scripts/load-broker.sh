@@ -55,9 +55,14 @@ for _ in $(seq 1 30); do
     [ -n "$CURSOR" ] || break
 done
 
-# A session cookie for the dashboard.
-COOKIE="$(curl -fsS --max-time 5 -o /dev/null -D - --data-urlencode "token=$TOKEN" \
-    "$BASE/broker/login" | sed -n 's/^[Ss]et-[Cc]ookie: \(shindan_broker=[^;]*\).*/\1/p')"
+# A session cookie for the dashboard, signed in as a browser does: the form's cookie and
+# its hidden anti-forgery field go back with the token.
+JAR="$WORK/login.cookies"
+CSRF="$(curl -fsS --max-time 5 -c "$JAR" "$BASE/broker/login" |
+    sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -n 1)"
+COOKIE="$(curl -fsS --max-time 5 -b "$JAR" -o /dev/null -D - --data-urlencode "token=$TOKEN" \
+    --data-urlencode "csrf=$CSRF" "$BASE/broker/login" |
+    sed -n 's/^[Ss]et-[Cc]ookie: \(shindan_broker=[^;]*\).*/\1/p')"
 [ -n "$COOKIE" ] || { log "sign-in failed"; exit 1; }
 
 log "load: ${CONNECTIONS} connections, ${DURATION} s per target"

@@ -25,6 +25,8 @@ pub enum StartupError {
         path: String,
         source: std::io::Error,
     },
+    #[error("the public URL {0:?} must be an http:// or https:// address with no path, query or fragment, e.g. https://shindan.example.jp")]
+    PublicUrl(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -81,8 +83,9 @@ impl Application {
             archived: Default::default(),
             public_url: config
                 .public_url
-                .as_ref()
-                .map(|u| u.trim_end_matches('/').to_string()),
+                .as_deref()
+                .map(parse_public_url)
+                .transpose()?,
             session_key,
             admin_digest: config
                 .admin_token
@@ -159,6 +162,56 @@ async fn sweep_drafts(store: Arc<Store>, ttl: std::time::Duration, every: std::t
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "abandoned drafts deleted"),
             Err(e) => tracing::warn!(error = %e, "the sweep of abandoned drafts failed"),
+        }
+    }
+}
+
+/// The configured public address as our links spell it (scheme, host, port; no trailing
+/// slash), refused unless it is a plain http(s) origin: a typo would otherwise make every
+/// form post that is judged by its `Origin` look foreign.
+fn parse_public_url(raw: &str) -> Result<String, StartupError> {
+    let bad = || StartupError::PublicUrl(raw.to_string());
+    let url = url::Url::parse(raw.trim()).map_err(|_| bad())?;
+    let plain = matches!(url.scheme(), "http" | "https")
+        && url.host().is_some()
+        && url.path() == "/"
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if !plain {
+        return Err(bad());
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_public_url;
+
+    #[test]
+    fn a_public_url_is_an_http_origin() {
+        for (raw, origin) in [
+            ("https://shindan.example.jp", "https://shindan.example.jp"),
+            ("https://shindan.example.jp/", "https://shindan.example.jp"),
+            (
+                "HTTPS://Shindan.Example.JP:443/",
+                "https://shindan.example.jp",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("http://[::1]:8080/", "http://[::1]:8080"),
+        ] {
+            assert_eq!(parse_public_url(raw).unwrap(), origin, "{raw}");
+        }
+        for raw in [
+            "shindan.example.jp",
+            "ftp://shindan.example.jp",
+            "https://shindan.example.jp/app",
+            "https://shindan.example.jp/?a=1",
+            "https://user@shindan.example.jp",
+            "",
+        ] {
+            assert!(parse_public_url(raw).is_err(), "{raw}");
         }
     }
 }

@@ -451,6 +451,8 @@ async fn submit_post(
     req: HttpRequest,
     lang: PageLang,
     token: web::Path<String>,
+    // Empty, but read so that a post from another site is refused like every form's.
+    _form: FormData,
 ) -> Result<HttpResponse, PageError> {
     let l = lang.lang;
     let draft = Draft::load(&state, &req, l, &token)?;

@@ -11,11 +11,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/favicon.ico", web::get().to(favicon));
 }
 
+/// The icon's address does not change with its content, so it is kept for a day only.
+const ICON_CACHE_CONTROL: &str = "public, max-age=86400";
+
 /// The icon. Browsers take an SVG icon by its content type, whatever the path says.
 async fn favicon() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("image/svg+xml")
-        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .insert_header((header::CACHE_CONTROL, ICON_CACHE_CONTROL))
         .body(assets::FAVICON_SVG)
 }
 

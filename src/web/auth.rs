@@ -9,6 +9,7 @@ use std::future::{ready, Ready};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use futures_util::future::LocalBoxFuture;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -20,7 +21,6 @@ use super::{csrf, session, AppState};
 use crate::i18n::Lang;
 use crate::store::Broker;
 use crate::tokens::BrokerToken;
-use futures_util::future::LocalBoxFuture;
 
 /// The token of an `Authorization: Bearer <token>` header.
 pub fn bearer(req: &HttpRequest) -> Option<&str> {

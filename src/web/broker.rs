@@ -57,10 +57,7 @@ fn internal(lang: Lang, e: impl std::fmt::Display) -> PageError {
 }
 
 fn secure(state: &AppState) -> bool {
-    state
-        .public_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("https://"))
+    state.is_https()
 }
 
 async fn login_form(
@@ -73,19 +70,20 @@ async fn login_form(
             .insert_header((header::LOCATION, "/broker"))
             .finish());
     }
-    login_page(&state, &req, lang, HttpResponse::Ok(), None)
+    let nonce = csrf::login_nonce(&req, &state.session_key);
+    login_page(&state, nonce, lang, HttpResponse::Ok(), None)
 }
 
-/// The sign-in form with the nonce of the request's sign-in cookie, or a new one (then
-/// set in the cookie), so that several tabs share one.
+/// The sign-in form with `nonce` (the one of the request's sign-in cookie, so that several
+/// tabs share one), or a new one, then set in the cookie.
 fn login_page(
     state: &AppState,
-    req: &HttpRequest,
+    nonce: Option<String>,
     lang: PageLang,
     mut res: HttpResponseBuilder,
     error: Option<&str>,
 ) -> Result<HttpResponse, PageError> {
-    let nonce = match csrf::login_nonce(req, &state.session_key) {
+    let nonce = match nonce {
         Some(nonce) => nonce,
         None => {
             let nonce = csrf::new_login_nonce().map_err(|e| internal(lang.lang, e))?;
@@ -108,9 +106,21 @@ async fn login(
     form: FormData,
 ) -> actix_web::Result<HttpResponse> {
     let nonce = csrf::login_nonce(&req, &state.session_key);
-    if !nonce.is_some_and(|n| csrf::matches(&n, form.get(csrf::FIELD))) {
+    if !nonce
+        .as_deref()
+        .is_some_and(|n| csrf::matches(n, form.get(csrf::FIELD)))
+    {
+        // A form older than its cookie (another tab, a restarted browser) or another
+        // site's: the form again, with a fresh nonce, and nothing else happens.
         tracing::info!("broker sign-in without its anti-forgery nonce");
-        return Err(PageError::new(lang.lang, ErrorCode::FormExpired).into());
+        let expired = Some(lang.lang.broker().login_expired);
+        return Ok(login_page(
+            &state,
+            None,
+            lang,
+            HttpResponse::Forbidden(),
+            expired,
+        )?);
     }
     let broker = match form.get("token").and_then(|t| BrokerToken::parse(t.trim())) {
         Some(token) => state
@@ -125,7 +135,7 @@ async fn login(
         let failed = Some(lang.lang.broker().login_failed);
         return Ok(login_page(
             &state,
-            &req,
+            nonce,
             lang,
             HttpResponse::Unauthorized(),
             failed,
@@ -141,6 +151,7 @@ async fn login(
 
 /// Signs out: ends the broker's sessions on the server too, so a copied cookie stops
 /// working (on every device: a sign-out is meant to be safe, not selective).
+#[tracing::instrument(skip_all, fields(broker = %post.broker.broker.id))]
 async fn logout(state: web::Data<AppState>, post: BrokerForm) -> Result<HttpResponse, PageError> {
     let (broker, lang) = (&post.broker.broker, post.broker.lang);
     state

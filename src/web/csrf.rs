@@ -5,12 +5,13 @@
 //! - signed-in forms carry an HMAC of the session cookie's value under the session key,
 //!   so it needs no storage, changes with every sign-in and dies with the session;
 //! - the sign-in form carries a random nonce that must equal the one in a signed,
-//!   `SameSite=Strict` cookie set with the form (a double submit that another site can
-//!   neither read nor plant).
+//!   `SameSite=Strict` cookie set with the form (a double submit: another site cannot read
+//!   the nonce, nor sign a cookie of its own; a sibling subdomain could plant one signed
+//!   for itself, but its posts are refused as `same-site` by `web::form` anyway).
 //!
 //! Tokens are compared in constant time and never logged.
 
-use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, CookieJar, Key, SameSite};
 use actix_web::HttpRequest;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -24,6 +25,9 @@ pub const FIELD: &str = "csrf";
 pub const LOGIN_COOKIE: &str = "shindan_login";
 /// The only path the sign-in cookie is sent to.
 const LOGIN_PATH: &str = "/broker/login";
+/// Starts the sign-in cookie's value. The signature covers the value, not the cookie's
+/// name, so this keeps a signed session value from passing for a nonce, and back.
+const NONCE_PREFIX: &str = "login.";
 /// Separates these MACs from any other use of the session key.
 const CONTEXT: &[u8] = b"shindan broker form v1\0";
 const NONCE_BYTES: usize = 32;
@@ -53,7 +57,7 @@ pub fn login_nonce(req: &HttpRequest, key: &Key) -> Option<String> {
     let mut jar = CookieJar::new();
     jar.add_original(cookie);
     let verified = jar.signed(key).get(LOGIN_COOKIE)?;
-    let nonce = verified.value();
+    let nonce = verified.value().strip_prefix(NONCE_PREFIX)?;
     (nonce.len() == NONCE_CHARS).then(|| nonce.to_string())
 }
 
@@ -64,14 +68,15 @@ pub fn new_login_nonce() -> Result<String, getrandom::Error> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// The signed cookie that carries `nonce` to the sign-in post. It lasts as long as the
-/// browser session; `secure` when the site is served over HTTPS.
+/// The signed cookie that carries `nonce` to the sign-in post, for as long as a session
+/// lasts; `secure` when the site is served over HTTPS.
 pub fn login_cookie(key: &Key, nonce: &str, secure: bool) -> Cookie<'static> {
-    let cookie = Cookie::build(LOGIN_COOKIE, nonce.to_string())
+    let cookie = Cookie::build(LOGIN_COOKIE, format!("{NONCE_PREFIX}{nonce}"))
         .path(LOGIN_PATH)
         .http_only(true)
         .secure(secure)
         .same_site(SameSite::Strict)
+        .max_age(CookieDuration::hours(super::session::SESSION_HOURS))
         .finish();
     let mut jar = CookieJar::new();
     jar.signed_mut(key).add(cookie);

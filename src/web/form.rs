@@ -82,11 +82,23 @@ fn own_origin(req: &HttpRequest) -> url::Origin {
 
 fn is_cross_origin(req: &HttpRequest) -> bool {
     let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-    !is_own_post(
+    let (site, origin, own) = (
         header(SEC_FETCH_SITE),
         header(header::ORIGIN),
-        &own_origin(req),
-    )
+        own_origin(req),
+    );
+    let foreign = !is_own_post(site, origin, &own);
+    if foreign {
+        // Neither value is secret; an operator behind a proxy without --public-url sees
+        // here why every form is refused.
+        tracing::info!(
+            sec_fetch_site = site.unwrap_or("-"),
+            origin = origin.unwrap_or("-"),
+            expected = %own.ascii_serialization(),
+            "form refused: posted from elsewhere"
+        );
+    }
+    foreign
 }
 
 impl FromRequest for FormData {

@@ -44,7 +44,8 @@ pub struct AppState {
     pub renders: report::RenderCache,
     /// Questionnaires of the archive (by content hash) that reports needed.
     pub archived: std::sync::Mutex<std::collections::HashMap<String, Arc<Questionnaire>>>,
-    /// The configured public address, without a trailing slash.
+    /// The configured public address: an http(s) origin as `url` serialises it (lower
+    /// case, no default port, no trailing slash), checked at start.
     pub public_url: Option<String>,
     /// Signs broker session cookies.
     pub session_key: actix_web::cookie::Key,
@@ -88,6 +89,14 @@ impl AppState {
 }
 
 impl AppState {
+    /// Whether the configured public address is served over HTTPS (cookies are then
+    /// `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
     /// The absolute private link of a draft: where its company answers and comes back.
     pub fn answer_link(
         &self,

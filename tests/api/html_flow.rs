@@ -415,3 +415,25 @@ async fn a_form_post_that_is_not_a_form_gets_a_friendly_415() {
         .contains("入力内容を確認してください"));
     assert_eq!(app.stored(), 0);
 }
+
+#[tokio::test]
+async fn a_submission_posted_from_another_site_is_refused_and_the_draft_stays_a_draft() {
+    let app = spawn_app_with(&small_questionnaires()).await;
+    let token = start(&app, "fixture").await;
+    let res = app
+        .client
+        .post(app.url(&format!("/a/{token}/submit")))
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("x", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let record = app
+        .store
+        .find_by_edit(&shindan::tokens::EditToken::parse(&token).unwrap().digest())
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.status, shindan::store::Status::Draft);
+}
