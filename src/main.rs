@@ -149,9 +149,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// The umask of every command that writes data: what this process creates (the data
+/// directory, sled's files, backups) is its owner's only, since it holds every profile and
+/// the report links.
+const OWNER_ONLY_UMASK: u32 = 0o077;
+
+fn owner_only_umask() {
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(OWNER_ONLY_UMASK));
+}
+
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve(args) => {
+            owner_only_umask();
             if let Some(t) = args.admin_token.as_deref().filter(|t| !t.trim().is_empty()) {
                 anyhow::ensure!(
                     t.trim().len() >= MIN_ADMIN_TOKEN_CHARS,
@@ -206,6 +216,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Backup { file, data_dir } => {
+            owner_only_umask();
             let store = Store::open(&data_dir)?;
             // The backup holds report links and company data: readable by its owner only.
             let out = {
@@ -230,6 +241,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { file, data_dir } => {
+            owner_only_umask();
             let input =
                 File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
             let store = Store::open(&data_dir)?;
@@ -246,6 +258,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
 /// Runs a broker command on a stopped server's data directory; a running server holds the
 /// directory's lock, and the store then refuses to open with a message saying so.
 fn broker(action: BrokerAction, data_dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    owner_only_umask();
     let store = Store::open(data_dir)?;
     match action {
         BrokerAction::Add { name } => {

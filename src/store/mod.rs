@@ -29,6 +29,7 @@
 mod backup;
 mod brokers;
 mod flusher;
+pub mod owner_only;
 mod peers;
 mod portfolio;
 mod record;
@@ -44,6 +45,7 @@ pub use record::{
 };
 
 use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
@@ -141,11 +143,12 @@ impl Store {
             path: dir.to_path_buf(),
             message,
         };
-        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        owner_only::prepare_dir(dir).map_err(|e| open_err(e.to_string()))?;
         let lock = File::options()
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(owner_only::FILE_MODE)
             .open(dir.join(LOCK_FILE))
             .map_err(|e| open_err(e.to_string()))?;
         match lock.try_lock() {
@@ -161,6 +164,9 @@ impl Store {
             .open()
             .map_err(|e| open_err(e.to_string()))?;
         let tree = db.open_tree(TREE).map_err(|e| open_err(e.to_string()))?;
+        // sled creates its files with the process's umask (0077 in the `shindan` binary,
+        // the caller's in a library user): make the new ones owner-only too.
+        owner_only::tighten(dir).map_err(|e| open_err(e.to_string()))?;
         // Make the directory entries of a new database durable too.
         for d in [dir.to_path_buf(), dir.join("sled")] {
             File::open(&d)
