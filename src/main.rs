@@ -2,7 +2,7 @@
 //! restore the data directory, manage broker accounts.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -218,25 +218,11 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Backup { file, data_dir } => {
             owner_only_umask();
             let store = Store::open(&data_dir)?;
-            // The backup holds report links and company data: readable by its owner only.
-            let out = {
-                use std::os::unix::fs::OpenOptionsExt;
-                File::options()
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .mode(0o600)
-                    .open(&file)
-            }
-            .with_context(|| format!("cannot create {}", file.display()))?;
-            let mut out = BufWriter::new(out);
+            // The backup holds report links and company data: a new owner-only file,
+            // renamed over the old one only once complete.
             let n = store
-                .export(&mut out)
-                .with_context(|| format!("writing {}", file.display()))?;
-            out.into_inner()
-                .map_err(|e| e.into_error())
-                .and_then(|f| f.sync_all())
-                .with_context(|| format!("writing {}", file.display()))?;
+                .backup_to(&file)
+                .with_context(|| format!("backing up to {}", file.display()))?;
             println!("backed up {n} assessment(s) to {}", file.display());
             Ok(ExitCode::SUCCESS)
         }

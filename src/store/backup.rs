@@ -4,13 +4,17 @@
 //! line each, then every broker account (`{"broker": {...}}`, with its token's digest, never
 //! the token) and every portfolio entry (`{"portfolio_entry": {"broker", "position",
 //! "entry"}}`). The file is plain text, readable by any tool and by later versions.
+//! [`Store::backup_to`] replaces its file only once the new one is complete
+//! (`owner_only::replace_file`).
 
 use std::io::{BufRead, Write};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use uuid::Uuid;
 
+use super::owner_only::{self, ReplaceError};
 use super::{AssessmentRecord, Broker, PortfolioEntry, Position, Store, StoreError};
 
 /// The value of the header's `format` field.
@@ -106,6 +110,16 @@ impl Store {
         }
         out.flush()?;
         Ok(records.len())
+    }
+
+    /// Writes the backup file `path` safely: into a new owner-only file beside it, synced
+    /// and then renamed over it, so an existing backup stays whole until the new one is
+    /// complete. A symbolic link as `path` is refused. Returns how many records.
+    pub fn backup_to(&self, path: &Path) -> Result<usize, StoreError> {
+        owner_only::replace_file(path, |out| self.export(out)).map_err(|e| match e {
+            ReplaceError::Write(e) => e,
+            other => StoreError::BackupFile(other.to_string()),
+        })
     }
 
     /// Loads a backup into this store, which must hold no assessment. Every line is checked

@@ -81,6 +81,8 @@ pub enum StoreError {
     NotEmpty,
     #[error("backup file, line {line}: {message}")]
     Backup { line: usize, message: String },
+    #[error("cannot write the backup: {0}")]
+    BackupFile(String),
 }
 
 impl From<sled::Error> for StoreError {

@@ -1,12 +1,18 @@
-//! Files only their owner can read: the data directory (0700, every file in it 0600).
+//! Files only their owner can read: the data directory (0700, every file in it 0600) and
+//! backups, written safely: a new owner-only file renamed over the old one once complete,
+//! never through a symbolic link, never truncating the old backup first.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
+use shindan::questionnaire::load_dir;
+use shindan::store::Store;
 
-use crate::helpers::{cli_add_broker, client, small_questionnaires, spawn_process};
+use crate::helpers::{
+    cli, cli_add_broker, client, close_store, small_questionnaires, spawn_process,
+};
 
 /// The permission bits of `path` (not following a link).
 fn mode(path: &Path) -> u32 {
@@ -110,4 +116,128 @@ async fn a_loose_data_directory_is_tightened_at_start_with_a_log_line() {
         "{logs}"
     );
     assert_owner_only(&data);
+}
+
+/// A stopped server's data directory with one submitted assessment, and a first backup.
+async fn data_with_a_backup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let base = tempfile::tempdir().unwrap();
+    let data = base.path().join("data");
+    let server = spawn_process(&data, &small_questionnaires());
+    submit_one(&server.address).await;
+    server.terminate();
+    let file = base.path().join("backup.jsonl");
+    let out = cli("backup", &file, Some(&data));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (base, data, file)
+}
+
+/// The names in `dir`, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_backup_replaces_a_loose_old_file_with_a_new_owner_only_one() {
+    let (base, data, file) = data_with_a_backup().await;
+    let old = fs::read(&file).unwrap();
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+    // A second name for the old file: rewriting it in place would show through here.
+    let kept = base.path().join("kept.jsonl");
+    fs::hard_link(&file, &kept).unwrap();
+
+    let out = cli("backup", &file, Some(&data));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&file), 0o600, "the new backup is owner-only");
+    assert_eq!(
+        fs::read(&kept).unwrap(),
+        old,
+        "the old file was never written to"
+    );
+    assert_eq!(mode(&kept), 0o644);
+    let new = fs::read_to_string(&file).unwrap();
+    assert!(new.starts_with("{\"format\":\"shindan-backup\""), "{new}");
+    assert_eq!(
+        names_in(base.path()),
+        ["backup.jsonl", "data", "kept.jsonl"],
+        "no temporary file is left"
+    );
+}
+
+#[tokio::test]
+async fn a_backup_to_a_symbolic_link_is_refused_and_changes_nothing() {
+    let (base, data, file) = data_with_a_backup().await;
+    let victim = base.path().join("victim");
+    fs::write(&victim, "do not touch").unwrap();
+    let link = base.path().join("link.jsonl");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+
+    let out = cli("backup", &link, Some(&data));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{} is a symbolic link; refusing to write through it",
+            link.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "do not touch");
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        names_in(base.path()),
+        ["backup.jsonl", "data", "link.jsonl", "victim"]
+    );
+    assert!(file.exists());
+}
+
+#[tokio::test]
+async fn a_failing_backup_leaves_the_old_backup_intact() {
+    let (base, data, file) = data_with_a_backup().await;
+    let old = fs::read(&file).unwrap();
+    // A record that cannot be read back (JSON nested deeper than the decoder accepts)
+    // makes the next backup fail after it has started writing.
+    {
+        let catalog = load_dir(&small_questionnaires()).unwrap();
+        let q = catalog.latest("fixture").unwrap();
+        let mut record = shindan::assessment::new_draft(&q, &Default::default())
+            .unwrap()
+            .record;
+        let deep = (0..300).fold(json!(1), |v, _| json!([v]));
+        record.profile.insert("company_name".into(), deep);
+        let store = Store::open(&data).unwrap();
+        store.insert(&record).unwrap();
+        store.flush_now().unwrap();
+        close_store(store, &data);
+    }
+
+    let out = cli("backup", &file, Some(&data));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("a stored record cannot be read"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read(&file).unwrap(), old, "the old backup is intact");
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(
+        names_in(base.path()),
+        ["backup.jsonl", "data"],
+        "the unfinished file is removed"
+    );
 }

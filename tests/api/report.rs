@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use shindan::store::Store;
 
 use crate::helpers::{
-    client, small_questionnaires, spawn_app, spawn_app_with, spawn_process, TestApp,
+    client, close_store, small_questionnaires, spawn_app, spawn_app_with, spawn_process, TestApp,
 };
 
 /// Answers of the small fixture that make d1 = 30, d2 = 0, d3 = 33.3 (overall 23.3, D).
@@ -387,6 +387,7 @@ async fn a_record_made_inconsistent_in_the_store_gets_a_500_page_with_an_error_i
             })
             .unwrap();
         store.flush_now().unwrap();
+        close_store(store, &data);
     }
 
     let server = spawn_process(&data, &small_questionnaires());
