@@ -13,6 +13,7 @@ use shindan::config::{
     AdminToken, Config, RateLimits, DEFAULT_BIND, DEFAULT_DATA_DIR, DEFAULT_QUESTIONNAIRES,
 };
 use shindan::questionnaire::load_dir;
+use shindan::restore;
 use shindan::startup::Application;
 use shindan::store::Store;
 use tracing_subscriber::EnvFilter;
@@ -230,11 +231,16 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             owner_only_umask();
             let input =
                 File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
-            let store = Store::open(&data_dir)?;
-            let n = store
-                .import(BufReader::new(input))
+            let restored = restore::restore(BufReader::new(input), &data_dir)
                 .with_context(|| format!("restoring {}", file.display()))?;
-            println!("restored {n} assessment(s) into {}", data_dir.display());
+            for note in &restored.corrected {
+                eprintln!("note: {note}");
+            }
+            println!(
+                "restored {} assessment(s) into {}",
+                restored.records,
+                data_dir.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Broker { action, data_dir } => broker(action, &data_dir),

@@ -34,6 +34,10 @@ mod peers;
 mod portfolio;
 mod record;
 
+pub use backup::{
+    read_backup, record_subject, Archived, BackupContents, BackupProblem, Lined, BACKUP_FORMAT,
+    BACKUP_VERSION,
+};
 pub use brokers::{Broker, BrokerStatus};
 pub use peers::{PeerStats, HISTOGRAM_BINS};
 pub use portfolio::{
@@ -79,10 +83,28 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the data directory is not empty: restore needs an empty one")]
     NotEmpty,
-    #[error("backup file, line {line}: {message}")]
-    Backup { line: usize, message: String },
+    #[error("the backup cannot be restored; nothing was written. {}", problem_list(.0))]
+    InvalidBackup(Vec<BackupProblem>),
     #[error("cannot write the backup: {0}")]
     BackupFile(String),
+}
+
+/// How many problems of a backup an error message lists.
+pub const PROBLEMS_SHOWN: usize = 20;
+
+/// The problems of a backup, one per line, the first [`PROBLEMS_SHOWN`] of them.
+fn problem_list(problems: &[BackupProblem]) -> String {
+    let mut out = format!("{} problem(s):", problems.len());
+    for p in problems.iter().take(PROBLEMS_SHOWN) {
+        out.push_str(&format!("\n  {p}"));
+    }
+    if problems.len() > PROBLEMS_SHOWN {
+        out.push_str(&format!(
+            "\n  ... and {} more",
+            problems.len() - PROBLEMS_SHOWN
+        ));
+    }
+    out
 }
 
 impl From<sled::Error> for StoreError {

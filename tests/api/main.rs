@@ -13,3 +13,4 @@ mod private_files;
 mod process;
 mod questionnaires;
 mod report;
+mod restore;
