@@ -25,6 +25,10 @@
 //! file, because sled 0.34 flushes with `sync_file_range`, which leaves data in the disk's
 //! write cache (sled issue 1452). Drafts are written by the request's own thread, indexes
 //! first and the record last, and then wait for the next flush.
+//!
+//! Files: the data directory is its owner's only, 0700 with every file 0600
+//! (`owner_only.rs`); backups are replaced by rename, never rewritten, and a restore lands
+//! whole by renaming a staging directory into place (`backup.rs`).
 
 mod backup;
 mod brokers;
