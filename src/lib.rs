@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod names;
 pub mod questionnaire;
 pub mod report;
+pub mod restore;
 pub mod scoring;
 pub mod startup;
 pub mod store;

@@ -2,7 +2,7 @@
 //! restore the data directory, manage broker accounts.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,6 +14,7 @@ use shindan::config::{
     DEFAULT_DRAFT_DAYS, DEFAULT_QUESTIONNAIRES,
 };
 use shindan::questionnaire::load_dir;
+use shindan::restore;
 use shindan::startup::Application;
 use shindan::store::Store;
 use tracing_subscriber::EnvFilter;
@@ -165,9 +166,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// The umask of every command that writes data: what this process creates (the data
+/// directory, sled's files, backups) is its owner's only, since it holds every profile and
+/// the report links.
+const OWNER_ONLY_UMASK: u32 = 0o077;
+
+fn owner_only_umask() {
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(OWNER_ONLY_UMASK));
+}
+
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve(args) => {
+            owner_only_umask();
             if let Some(t) = args.admin_token.as_deref().filter(|t| !t.trim().is_empty()) {
                 anyhow::ensure!(
                     t.trim().len() >= MIN_ADMIN_TOKEN_CHARS,
@@ -227,37 +238,30 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Backup { file, data_dir } => {
+            owner_only_umask();
             let store = Store::open(&data_dir)?;
-            // The backup holds report links and company data: readable by its owner only.
-            let out = {
-                use std::os::unix::fs::OpenOptionsExt;
-                File::options()
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .mode(0o600)
-                    .open(&file)
-            }
-            .with_context(|| format!("cannot create {}", file.display()))?;
-            let mut out = BufWriter::new(out);
+            // The backup holds report links and company data: a new owner-only file,
+            // renamed over the old one only once complete.
             let n = store
-                .export(&mut out)
-                .with_context(|| format!("writing {}", file.display()))?;
-            out.into_inner()
-                .map_err(|e| e.into_error())
-                .and_then(|f| f.sync_all())
-                .with_context(|| format!("writing {}", file.display()))?;
+                .backup_to(&file)
+                .with_context(|| format!("backing up to {}", file.display()))?;
             println!("backed up {n} assessment(s) to {}", file.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { file, data_dir } => {
+            owner_only_umask();
             let input =
                 File::open(&file).with_context(|| format!("cannot open {}", file.display()))?;
-            let store = Store::open(&data_dir)?;
-            let n = store
-                .import(BufReader::new(input))
+            let restored = restore::restore(BufReader::new(input), &data_dir)
                 .with_context(|| format!("restoring {}", file.display()))?;
-            println!("restored {n} assessment(s) into {}", data_dir.display());
+            for note in &restored.corrected {
+                eprintln!("note: {note}");
+            }
+            println!(
+                "restored {} assessment(s) into {}",
+                restored.records,
+                data_dir.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Broker { action, data_dir } => broker(action, &data_dir),
@@ -267,6 +271,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
 /// Runs a broker command on a stopped server's data directory; a running server holds the
 /// directory's lock, and the store then refuses to open with a message saying so.
 fn broker(action: BrokerAction, data_dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    owner_only_umask();
     let store = Store::open(data_dir)?;
     match action {
         BrokerAction::Add { name } => {

@@ -194,6 +194,46 @@ pub fn first_missing(q: &Questionnaire, record: &AssessmentRecord) -> Result<(),
     Ok(())
 }
 
+/// Checks that every stored profile value is a field of `q` with a value it accepts.
+pub fn check_profile(q: &Questionnaire, record: &AssessmentRecord) -> Result<(), AssessmentError> {
+    for (field_id, value) in &record.profile {
+        let field = q
+            .profile_field(field_id)
+            .ok_or_else(|| AssessmentError::UnknownProfileField(field_id.clone()))?;
+        parse_profile_value(field, value).map_err(|error| {
+            AssessmentError::InvalidProfileValue {
+                field: field_id.clone(),
+                error,
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// Checks a stored draft against a questionnaire: its profile and answers fit `q`.
+pub fn check_draft(q: &Questionnaire, record: &AssessmentRecord) -> Result<(), AssessmentError> {
+    check_profile(q, record)?;
+    parsed_answers(q, record).map(|_| ())
+}
+
+/// What a submitted record's answers give with its questionnaire: its scores and the ids
+/// of its findings, computed again, so that stored ones need not be believed (a restore
+/// checks every record with it). Fails when the record could not have been submitted with
+/// `q`: a profile value or answer `q` refuses, a required field or a question left empty.
+pub fn recompute(
+    q: &Questionnaire,
+    record: &AssessmentRecord,
+) -> Result<(scoring::Scores, Vec<String>), AssessmentError> {
+    check_profile(q, record)?;
+    first_missing(q, record)?;
+    let answers = parsed_answers(q, record)?;
+    let findings = scoring::findings(q, &answers, &record.profile)
+        .into_iter()
+        .map(|f| f.id.clone())
+        .collect();
+    Ok((scoring::score(q, &answers), findings))
+}
+
 /// Validates, scores and marks a draft submitted.
 pub fn submit_record(
     q: &Questionnaire,

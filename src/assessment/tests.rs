@@ -96,6 +96,50 @@ fn a_required_multiselect_needs_at_least_one_choice() {
 }
 
 #[test]
+fn recompute_gives_what_submission_gave_and_ignores_stored_scores() {
+    let q = fixture();
+    let all = json!({"q1": "no", "q2": "partly", "q3": "na", "q4": "b"});
+    let mut record = new_draft(&q, &changes(json!({}), all)).unwrap().record;
+    submit_record(&q, &mut record).unwrap();
+    let (scores, findings) = recompute(&q, &record).unwrap();
+    assert_eq!(Some(&scores), record.scores.as_ref());
+    assert_eq!(findings, record.findings);
+
+    let mut tampered = record.clone();
+    tampered.scores.as_mut().unwrap().overall = Some(99.9);
+    tampered.findings.clear();
+    assert_eq!(recompute(&q, &tampered).unwrap(), (scores, findings));
+}
+
+#[test]
+fn recompute_refuses_a_record_that_could_not_have_been_submitted() {
+    let q = fixture();
+    let all = json!({"q1": "no", "q2": "partly", "q3": "na", "q4": "b"});
+    let mut record = new_draft(&q, &changes(json!({}), all)).unwrap().record;
+    submit_record(&q, &mut record).unwrap();
+
+    let mut unanswered = record.clone();
+    unanswered.answers.remove("q2");
+    assert!(matches!(
+        recompute(&q, &unanswered),
+        Err(AssessmentError::Unanswered(ref id)) if id == "q2"
+    ));
+    let mut unknown = record.clone();
+    unknown.answers.insert("q1".into(), "maybe".into());
+    assert!(matches!(
+        recompute(&q, &unknown),
+        Err(AssessmentError::Answer(AnswerError::UnknownOption { .. }))
+    ));
+    let mut profile = record.clone();
+    profile.profile.insert("nonsense".into(), json!("x"));
+    assert!(matches!(
+        recompute(&q, &profile),
+        Err(AssessmentError::UnknownProfileField(ref f)) if f == "nonsense"
+    ));
+    assert!(check_draft(&q, &profile).is_err());
+}
+
+#[test]
 fn client_names_fold_width_case_and_half_width_katakana() {
     use super::ClientName;
     assert_eq!(ClientName::folded(" ＡＢＣ株式会社 "), "abc株式会社");

@@ -365,6 +365,12 @@ impl Checker<'_> {
     }
 }
 
+/// The content hash of a questionnaire file's text (`sha256:` and 64 hex digits), which
+/// names the exact file an assessment was scored with.
+pub fn content_hash(source: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(source.as_bytes())))
+}
+
 /// Parses and validates one questionnaire file's contents.
 pub fn parse_file(file: &Path, source: &str) -> Result<Questionnaire, Vec<Problem>> {
     let mut c = Checker {
@@ -719,7 +725,7 @@ pub fn parse_file(file: &Path, source: &str) -> Result<Questionnaire, Vec<Proble
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
-    let hash = format!("sha256:{}", hex::encode(Sha256::digest(source.as_bytes())));
+    let hash = content_hash(source);
     Ok(Questionnaire {
         id,
         version: raw.version.into_inner(),

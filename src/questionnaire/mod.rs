@@ -11,7 +11,7 @@ mod model;
 mod profile;
 
 pub use answers::{AnswerError, Answers, Choice, NA};
-pub use load::{load_dir, parse_file, Catalog, Problem};
+pub use load::{content_hash, load_dir, parse_file, Catalog, Problem};
 pub use model::*;
 pub use profile::{parse_profile_value, ProfileError, MAX_TEXT_CHARS};
 

@@ -250,7 +250,7 @@ pub fn analyse<'q>(
                 .collect();
             let weakest = domains
                 .iter()
-                .filter_map(|&i| scores.domains[i].score.map(|s| (i, s)))
+                .filter_map(|&i| scores.domains.get(i)?.score.map(|s| (i, s)))
                 .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
             CoverageRow {
                 item,

@@ -29,7 +29,73 @@ pub struct Scores {
     pub grade: Option<String>,
 }
 
+/// How far two scorings of the same answers may differ and still agree: only float
+/// rounding (a stored score went through JSON), never a real difference.
+pub const SCORE_TOLERANCE: f64 = 1e-9;
+
+/// Why scores cannot be those of a questionnaire.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ShapeError {
+    #[error("scores.domains are [{found}] but questionnaire {questionnaire} has the domains [{expected}]")]
+    Domains {
+        found: String,
+        expected: String,
+        questionnaire: String,
+    },
+    #[error("scores hold {0}, which is not a score from 0 to 100")]
+    OutOfRange(f64),
+}
+
 impl Scores {
+    /// Checks that these scores have the shape of `q`'s: one per domain of `q`, in its
+    /// order, and every score (the overall too) a number from 0 to 100. A report relies on
+    /// it; scores of a record that passed it can be shown with `q`.
+    pub fn check_shape(&self, q: &Questionnaire) -> Result<(), ShapeError> {
+        let same = self.domains.len() == q.domains.len()
+            && self
+                .domains
+                .iter()
+                .zip(&q.domains)
+                .all(|(s, d)| s.id == d.id);
+        if !same {
+            let ids = |it: &mut dyn Iterator<Item = &str>| it.collect::<Vec<_>>().join(", ");
+            return Err(ShapeError::Domains {
+                found: ids(&mut self.domains.iter().map(|d| d.id.as_str())),
+                expected: ids(&mut q.domains.iter().map(|d| d.id.as_str())),
+                questionnaire: format!("{} {}", q.id, q.version),
+            });
+        }
+        let values = self
+            .domains
+            .iter()
+            .filter_map(|d| d.score)
+            .chain(self.overall);
+        for v in values {
+            if !(0.0..=100.0).contains(&v) {
+                return Err(ShapeError::OutOfRange(v));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether two scorings say the same, up to [`SCORE_TOLERANCE`].
+    pub fn agrees_with(&self, other: &Scores) -> bool {
+        let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => (a - b).abs() <= SCORE_TOLERANCE,
+            (None, None) => true,
+            _ => false,
+        };
+        self.domains.len() == other.domains.len()
+            && self.domains.iter().zip(&other.domains).all(|(a, b)| {
+                a.id == b.id
+                    && close(a.score, b.score)
+                    && a.answered == b.answered
+                    && a.not_applicable == b.not_applicable
+            })
+            && close(self.overall, other.overall)
+            && self.grade == other.grade
+    }
+
     /// The score of each domain of `q`, in `q`'s order, found by domain id: scores taken
     /// with another version of the questionnaire (domains added, removed or reordered) line
     /// up with this one's domains; a domain they lack is `None`.

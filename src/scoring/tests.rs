@@ -207,3 +207,41 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn scores_fit_only_their_own_questionnaire_s_domains_in_order() {
+    let q = fixture();
+    let s = score(&q, &answers(&q, &[("q1", "yes"), ("q4", "b")]));
+    assert_eq!(s.check_shape(&q), Ok(()));
+
+    let mut reordered = s.clone();
+    reordered.domains.swap(0, 2);
+    assert!(matches!(
+        reordered.check_shape(&q),
+        Err(ShapeError::Domains { ref found, .. }) if found == "d3, d2, d1"
+    ));
+    let mut extra = s.clone();
+    extra.domains.push(extra.domains[0].clone());
+    assert!(extra.check_shape(&q).is_err());
+    let mut short = s.clone();
+    short.domains.pop();
+    assert!(short.check_shape(&q).is_err());
+    let mut high = s.clone();
+    high.overall = Some(100.5);
+    assert_eq!(high.check_shape(&q), Err(ShapeError::OutOfRange(100.5)));
+}
+
+#[test]
+fn scorings_agree_up_to_float_rounding_only() {
+    let q = fixture();
+    let s = score(&q, &answers(&q, &[("q1", "yes"), ("q2", "partly")]));
+    let mut rounded = s.clone();
+    rounded.overall = s.overall.map(|o| o + SCORE_TOLERANCE / 2.0);
+    assert!(s.agrees_with(&rounded));
+    let mut tampered = s.clone();
+    tampered.overall = Some(99.9);
+    assert!(!s.agrees_with(&tampered));
+    let mut regraded = s.clone();
+    regraded.grade = Some("S".into());
+    assert!(!s.agrees_with(&regraded));
+}

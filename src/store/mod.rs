@@ -25,15 +25,24 @@
 //! file, because sled 0.34 flushes with `sync_file_range`, which leaves data in the disk's
 //! write cache (sled issue 1452). Drafts are written by the request's own thread, indexes
 //! first and the record last, and then wait for the next flush.
+//!
+//! Files: the data directory is its owner's only, 0700 with every file 0600
+//! (`owner_only.rs`); backups are replaced by rename, never rewritten, and a restore lands
+//! whole by renaming a staging directory into place (`backup.rs`).
 
 mod backup;
 mod brokers;
 mod flusher;
+pub mod owner_only;
 mod peers;
 mod portfolio;
 mod record;
 mod sweep;
 
+pub use backup::{
+    read_backup, record_subject, Archived, BackupContents, BackupProblem, Lined, BACKUP_FORMAT,
+    BACKUP_VERSION,
+};
 pub use brokers::{Broker, BrokerStatus};
 pub use peers::{PeerStats, HISTOGRAM_BINS};
 pub use portfolio::{
@@ -45,6 +54,7 @@ pub use record::{
 };
 
 use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
@@ -78,8 +88,28 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the data directory is not empty: restore needs an empty one")]
     NotEmpty,
-    #[error("backup file, line {line}: {message}")]
-    Backup { line: usize, message: String },
+    #[error("the backup cannot be restored; nothing was written. {}", problem_list(.0))]
+    InvalidBackup(Vec<BackupProblem>),
+    #[error("cannot write the backup: {0}")]
+    BackupFile(String),
+}
+
+/// How many problems of a backup an error message lists.
+pub const PROBLEMS_SHOWN: usize = 20;
+
+/// The problems of a backup, one per line, the first [`PROBLEMS_SHOWN`] of them.
+fn problem_list(problems: &[BackupProblem]) -> String {
+    let mut out = format!("{} problem(s):", problems.len());
+    for p in problems.iter().take(PROBLEMS_SHOWN) {
+        out.push_str(&format!("\n  {p}"));
+    }
+    if problems.len() > PROBLEMS_SHOWN {
+        out.push_str(&format!(
+            "\n  ... and {} more",
+            problems.len() - PROBLEMS_SHOWN
+        ));
+    }
+    out
 }
 
 impl From<sled::Error> for StoreError {
@@ -142,11 +172,12 @@ impl Store {
             path: dir.to_path_buf(),
             message,
         };
-        std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
+        owner_only::prepare_dir(dir).map_err(|e| open_err(e.to_string()))?;
         let lock = File::options()
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(owner_only::FILE_MODE)
             .open(dir.join(LOCK_FILE))
             .map_err(|e| open_err(e.to_string()))?;
         match lock.try_lock() {
@@ -162,6 +193,9 @@ impl Store {
             .open()
             .map_err(|e| open_err(e.to_string()))?;
         let tree = db.open_tree(TREE).map_err(|e| open_err(e.to_string()))?;
+        // sled creates its files with the process's umask (0077 in the `shindan` binary,
+        // the caller's in a library user): make the new ones owner-only too.
+        owner_only::tighten(dir).map_err(|e| open_err(e.to_string()))?;
         // Make the directory entries of a new database durable too.
         for d in [dir.to_path_buf(), dir.join("sled")] {
             File::open(&d)

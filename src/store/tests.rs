@@ -162,7 +162,7 @@ fn a_damaged_backup_changes_nothing() {
     let other = tempfile::tempdir().unwrap();
     let restored = Store::open(other.path()).unwrap();
     match restored.import(text.as_bytes()) {
-        Err(StoreError::Backup { line, .. }) => assert_eq!(line, 3),
+        Err(StoreError::InvalidBackup(problems)) => assert_eq!(problems[0].line, 3),
         other => panic!("expected a backup error, got {other:?}"),
     }
     assert_eq!(restored.count(), 0);
@@ -205,7 +205,9 @@ fn a_backup_naming_one_assessment_twice_is_refused_whole() {
     let other = tempfile::tempdir().unwrap();
     let restored = Store::open(other.path()).unwrap();
     match restored.import(doubled.as_bytes()) {
-        Err(StoreError::Backup { message, .. }) => assert!(message.contains("appears twice")),
+        Err(StoreError::InvalidBackup(problems)) => {
+            assert!(problems.iter().any(|p| p.message == "appears twice"))
+        }
         other => panic!("expected a duplicate error, got {other:?}"),
     }
     assert_eq!(restored.count(), 0);

@@ -239,6 +239,7 @@ async fn get_report(
             "this assessment has not been submitted yet",
         ));
     };
+    crate::report::check(&q, &record).map_err(|e| super::error::inconsistent_record(&e))?;
     let findings: Vec<Value> = record
         .findings
         .iter()

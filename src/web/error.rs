@@ -45,6 +45,7 @@ pub enum ErrorCode {
     AdminDisabled,
     BrokerRevoked,
     RateLimited,
+    InconsistentRecord,
     Internal,
 }
 
@@ -69,7 +70,7 @@ impl ErrorCode {
             | MissingProfileField | UnansweredQuestion | InvalidField => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            InconsistentRecord | Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -104,6 +105,7 @@ impl ErrorCode {
             AdminDisabled => "admin_disabled",
             BrokerRevoked => "broker_revoked",
             RateLimited => "rate_limited",
+            InconsistentRecord => "inconsistent_record",
             Internal => "internal",
         }
     }
@@ -251,8 +253,40 @@ pub fn describe(lang: Lang, code: ErrorCode) -> (&'static str, &'static str) {
         ErrorCode::NotSubmitted => (ui.err_not_submitted_title, ui.err_not_submitted_body),
         ErrorCode::PayloadTooLarge => (ui.err_too_large_title, ui.err_too_large_body),
         ErrorCode::Internal => (ui.err_internal_title, ui.err_internal_body),
+        ErrorCode::InconsistentRecord => (ui.err_inconsistent_title, ui.err_inconsistent_body),
         _ => (ui.err_bad_request_title, ui.err_bad_request_body),
     }
+}
+
+/// The id of one logged error, shown to the reader so that the operator can find the log
+/// line: 12 hex digits, random.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorId(String);
+
+impl ErrorId {
+    /// A new id, logged with `error` at the error level; `what` says what failed.
+    pub fn log(what: &str, error: &dyn std::fmt::Display) -> ErrorId {
+        let id = ErrorId(uuid::Uuid::new_v4().simple().to_string()[..12].to_string());
+        tracing::error!(error_id = %id.0, error = %error, "{what}");
+        id
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A stored record that cannot be shown as it is (it does not fit its questionnaire): a
+/// 500 `inconsistent_record` whose message names the id logged with the problem.
+pub fn inconsistent_record(error: &dyn std::fmt::Display) -> ApiError {
+    let id = ErrorId::log("a stored assessment is inconsistent", error);
+    ApiError::new(
+        ErrorCode::InconsistentRecord,
+        format!(
+            "the stored assessment is inconsistent and cannot be shown (error id {})",
+            id.as_str()
+        ),
+    )
 }
 
 /// A refusal on an HTML page, shown in the reader's language.
@@ -260,17 +294,29 @@ pub fn describe(lang: Lang, code: ErrorCode) -> (&'static str, &'static str) {
 pub struct PageError {
     pub lang: Lang,
     pub code: ErrorCode,
+    /// The id of the logged error, shown on the page.
+    pub error_id: Option<ErrorId>,
 }
 
 impl PageError {
     pub fn new(lang: Lang, code: ErrorCode) -> Self {
-        PageError { lang, code }
+        PageError {
+            lang,
+            code,
+            error_id: None,
+        }
     }
 
     pub fn from_assessment(lang: Lang, e: AssessmentError) -> Self {
+        PageError::new(lang, classify(&e).0)
+    }
+
+    /// A stored record that cannot be shown as it is: a 500 page with the id of the log
+    /// line that says why.
+    pub fn inconsistent_record(lang: Lang, error: &dyn std::fmt::Display) -> Self {
         PageError {
-            lang,
-            code: classify(&e).0,
+            error_id: Some(ErrorId::log("a stored assessment is inconsistent", error)),
+            ..PageError::new(lang, ErrorCode::InconsistentRecord)
         }
     }
 }
@@ -295,7 +341,8 @@ impl ResponseError for PageError {
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body({
                 let (title, body) = describe(self.lang, self.code);
-                pages::error::page(self.lang, title, body).into_string()
+                let id = self.error_id.as_ref().map(ErrorId::as_str);
+                pages::error::page_with_id(self.lang, title, body, id).into_string()
             })
     }
 }

@@ -181,6 +181,8 @@ fn load(
     let q = state
         .questionnaire_for(&record)
         .ok_or_else(|| PageError::new(lang, ErrorCode::QuestionnaireUnavailable))?;
+    // Stored data that does not fit its questionnaire is refused whole, never shown wrong.
+    report::check(&q, &record).map_err(|e| PageError::inconsistent_record(lang, &e))?;
     let previous = match record.previous.as_deref().and_then(ReportToken::parse) {
         Some(t) => state
             .renders

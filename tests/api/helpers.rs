@@ -340,6 +340,27 @@ pub fn cli_add_broker(name: &str, data_dir: &Path) -> String {
         .to_string()
 }
 
+/// Closes a store opened by a test on a stopped server's data directory, and waits until
+/// sled has let go of its database file: sled's IO threads may still hold it for a moment
+/// after the store is dropped, and a server or command started meanwhile would find the
+/// directory in use. Waits for the lock's release, bounded by [`PATIENCE`] only.
+pub fn close_store(store: Store, data_dir: &Path) {
+    drop(store);
+    let db = data_dir.join("sled").join("db");
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let file = std::fs::File::open(&db).expect("sled's database file");
+        match file.try_lock() {
+            Ok(()) => return,
+            Err(std::fs::TryLockError::WouldBlock) => {
+                assert!(Instant::now() < deadline, "sled never released {db:?}");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(std::fs::TryLockError::Error(e)) => panic!("cannot lock {db:?}: {e}"),
+        }
+    }
+}
+
 /// Asserts the JSON error shape, status and code; returns the body.
 pub async fn expect_error(res: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(res.status(), status, "status for {code}");

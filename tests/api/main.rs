@@ -10,6 +10,8 @@ mod headers;
 mod helpers;
 mod html_flow;
 mod json_flow;
+mod private_files;
 mod process;
 mod questionnaires;
 mod report;
+mod restore;

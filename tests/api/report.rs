@@ -1,8 +1,13 @@
-//! The report: page, languages, escaping, peers, comparison, projection, exports, caching.
+//! The report: page, languages, escaping, peers, comparison, projection, exports, caching,
+//! and a clear 500 page with an error id, never a panic, for a record that does not fit
+//! its questionnaire.
 
 use serde_json::{json, Value};
+use shindan::store::Store;
 
-use crate::helpers::{small_questionnaires, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{
+    client, close_store, small_questionnaires, spawn_app, spawn_app_with, spawn_process, TestApp,
+};
 
 /// Answers of the small fixture that make d1 = 30, d2 = 0, d3 = 33.3 (overall 23.3, D).
 fn weak() -> Value {
@@ -349,4 +354,93 @@ async fn japanese_reports_with_peers_and_with_a_previous_assessment_show_no_engl
         let words = latin_words(svg_text, &allowed);
         assert!(words.is_empty(), "{words:?}");
     }
+}
+
+#[tokio::test]
+async fn a_record_made_inconsistent_in_the_store_gets_a_500_page_with_an_error_id() {
+    let base = tempfile::tempdir().unwrap();
+    let data = base.path().join("data");
+    let server = spawn_process(&data, &small_questionnaires());
+    let res = client()
+        .post(format!("{}/api/v1/assessments", server.address))
+        .json(&weak())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    server.terminate();
+    // A fourth domain score for a three-domain questionnaire, straight through the store.
+    {
+        let store = Store::open(&data).unwrap();
+        let id = created["id"].as_str().unwrap().parse().unwrap();
+        store
+            .update(id, |r| {
+                let scores = r.scores.as_mut().unwrap();
+                let mut extra = scores.domains[0].clone();
+                extra.id = "d4".into();
+                scores.domains.push(extra);
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+        store.flush_now().unwrap();
+        close_store(store, &data);
+    }
+
+    let server = spawn_process(&data, &small_questionnaires());
+    let token = created["report_token"].as_str().unwrap();
+    let res = client()
+        .get(format!("{}/r/{token}?lang=en", server.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 500);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let page = res.text().await.unwrap();
+    assert!(page.contains("This report cannot be shown"), "{page}");
+    let page_id = page
+        .split("Error ID: <code>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no error id on the page: {page}"))
+        .to_string();
+    assert_eq!(page_id.len(), 12, "{page_id}");
+
+    let res = client()
+        .get(format!("{}/api/v1/reports/{token}", server.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 500);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "inconsistent_record");
+    let radar = client()
+        .get(format!("{}/r/{token}/radar.svg", server.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(radar.status(), 500);
+    // The server is still serving.
+    let health = client()
+        .get(format!("{}/healthz", server.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    let (code, logs) = server.terminate();
+    assert_eq!(code, Some(0), "no worker panicked: {logs}");
+    let line = logs
+        .lines()
+        .find(|l| l.contains(&format!("error_id={page_id}")))
+        .unwrap_or_else(|| panic!("the page's error id is not in the logs: {logs}"));
+    assert!(
+        line.contains("scores.domains are [d1, d2, d3, d4]")
+            && line.contains(&created["id"].as_str().unwrap().to_string()),
+        "{line}"
+    );
+    assert!(!logs.contains("panicked"), "{logs}");
 }

@@ -7,6 +7,11 @@ use crate::i18n::Lang;
 
 /// An error page with its title and explanation.
 pub fn page(lang: Lang, title: &str, body: &str) -> Markup {
+    page_with_id(lang, title, body, None)
+}
+
+/// An error page that also shows the id of the logged error, for the operator.
+pub fn page_with_id(lang: Lang, title: &str, body: &str, error_id: Option<&str>) -> Markup {
     let ui = lang.ui();
     layout::page(
         lang,
@@ -16,6 +21,9 @@ pub fn page(lang: Lang, title: &str, body: &str) -> Markup {
             section.card.error {
                 h1 { (title) }
                 p { (body) }
+                @if let Some(id) = error_id {
+                    p.error-id { (ui.err_id_label) ": " code { (id) } }
+                }
                 p { a.button href="/" { (ui.back_to_start) } }
             }
         },
