@@ -3,7 +3,9 @@
 //! reports keep the questionnaire they were scored with), then every record, one JSON
 //! line each, then every broker account (`{"broker": {...}}`, with its token's digest, never
 //! the token) and every portfolio entry (`{"portfolio_entry": {"broker", "position",
-//! "entry"}}`). The file is plain text, readable by any tool and by later versions.
+//! "entry"}}`), then the latest peer snapshot (`{"peer_snapshot": {...}}`, when there is
+//! one, so that restored reports show the same peer figures). The file is plain text,
+//! readable by any tool and by later versions.
 
 use std::io::{BufRead, Write};
 
@@ -12,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{AssessmentRecord, Broker, PortfolioEntry, Position, Store, StoreError};
+use crate::peers::PeerSnapshot;
 
 /// The value of the header's `format` field.
 pub const BACKUP_FORMAT: &str = "shindan-backup";
@@ -31,6 +34,15 @@ struct Header {
     brokers: usize,
     #[serde(default)]
     portfolio_entries: usize,
+    /// 0 or 1 (absent in backups of earlier versions).
+    #[serde(default)]
+    peer_snapshots: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotLine {
+    peer_snapshot: PeerSnapshot,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -73,6 +85,7 @@ impl Store {
         let archived = self.archived_questionnaires()?;
         let brokers = self.brokers()?;
         let entries = self.portfolio_entries().collect::<Result<Vec<_>, _>>()?;
+        let snapshot = self.peer_snapshot()?;
         let header = Header {
             format: BACKUP_FORMAT.into(),
             version: BACKUP_VERSION,
@@ -80,6 +93,7 @@ impl Store {
             questionnaires: archived.len(),
             brokers: brokers.len(),
             portfolio_entries: entries.len(),
+            peer_snapshots: usize::from(snapshot.is_some()),
         };
         out.write_all(&json_line(&header)?)?;
         for (hash, source) in archived {
@@ -103,6 +117,9 @@ impl Store {
                 },
             };
             out.write_all(&json_line(&line)?)?;
+        }
+        if let Some(peer_snapshot) = snapshot {
+            out.write_all(&json_line(&SnapshotLine { peer_snapshot })?)?;
         }
         out.flush()?;
         Ok(records.len())
@@ -128,6 +145,7 @@ impl Store {
         let mut archived: Vec<Archived> = Vec::new();
         let mut brokers: Vec<Broker> = Vec::new();
         let mut entries: Vec<(Uuid, Position, PortfolioEntry)> = Vec::new();
+        let mut snapshots: Vec<PeerSnapshot> = Vec::new();
         let mut ids = std::collections::HashSet::new();
         for (i, line) in lines {
             let line = line.map_err(|e| bad(i + 1, e.to_string()))?;
@@ -147,6 +165,10 @@ impl Store {
                 let position = Position::from_cursor(&e.position)
                     .ok_or_else(|| bad(i + 1, "bad portfolio position".into()))?;
                 entries.push((e.broker, position, e.entry));
+                continue;
+            }
+            if let Ok(s) = serde_json::from_str::<SnapshotLine>(&line) {
+                snapshots.push(s.peer_snapshot);
                 continue;
             }
             let r: AssessmentRecord =
@@ -184,18 +206,18 @@ impl Store {
                 "the header's broker or portfolio counts differ from the file".into(),
             ));
         }
+        if snapshots.len() != header.peer_snapshots || snapshots.len() > 1 {
+            return Err(bad(
+                1,
+                "the header's peer snapshot count differs from the file".into(),
+            ));
+        }
         check_portfolios(&brokers, &entries, &records).map_err(|m| bad(1, m))?;
-        let mut stats: std::collections::BTreeMap<Vec<u8>, super::PeerStats> = Default::default();
         for a in &archived {
             self.archive_questionnaire(&a.hash, &a.source)?;
         }
         for r in &records {
             self.insert(r)?;
-            if let (super::Status::Submitted, Some(scores)) = (r.status, &r.scores) {
-                for k in super::peers::peer_keys(r) {
-                    stats.entry(k).or_default().add(scores);
-                }
-            }
         }
         for b in &brokers {
             self.restore_broker(b)?;
@@ -203,10 +225,8 @@ impl Store {
         for (broker, position, entry) in &entries {
             self.restore_entry(*broker, *position, entry)?;
         }
-        // The backup holds records only; their peer statistics are rebuilt here once.
-        for (k, s) in stats {
-            let value = serde_json::to_vec(&s).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            self.tree.insert(k, value)?;
+        for s in &snapshots {
+            self.restore_peer_snapshot(s)?;
         }
         self.flush_now()?;
         Ok(records.len())
