@@ -2,6 +2,8 @@
 //! `cargo run --release` work with no arguments.
 
 use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
 
 /// Where the server listens when nothing else is said.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -11,6 +13,56 @@ pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_QUESTIONNAIRES: &str = "./questionnaires";
 /// The largest request body accepted, JSON or form.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// How often the server tries to take a peer snapshot when nothing else is said.
+pub const DEFAULT_PEER_SNAPSHOT_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How often the server tries to take a peer snapshot, as people write it: `24h`, `30m`,
+/// `1h30m`, `90s`, `500ms`, `2d`; `off` for never (then only the admin API and
+/// `shindan peers snapshot` take them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotInterval(pub Option<Duration>);
+
+impl FromStr for SnapshotInterval {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let s = raw.trim().to_ascii_lowercase();
+        if s == "off" {
+            return Ok(SnapshotInterval(None));
+        }
+        let bad = || format!("{raw:?} is not an interval: write e.g. 24h, 30m, 1h30m, 90s or off");
+        let mut total = Duration::ZERO;
+        let mut rest = s.as_str();
+        while !rest.is_empty() {
+            let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+            let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+            rest = &rest[digits..];
+            let unit = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            let millis = match &rest[..unit] {
+                "ms" => 1,
+                "s" => 1_000,
+                "m" => 60_000,
+                "h" => 3_600_000,
+                "d" => 86_400_000,
+                _ => return Err(bad()),
+            };
+            rest = &rest[unit..];
+            let part = n.checked_mul(millis).ok_or_else(bad)?;
+            total = total
+                .checked_add(Duration::from_millis(part))
+                .ok_or_else(bad)?;
+        }
+        if total.is_zero() {
+            return Err(format!(
+                "{raw:?}: the interval must be longer than zero (or off)"
+            ));
+        }
+        Ok(SnapshotInterval(Some(total)))
+    }
+}
 
 /// Requests allowed per client address on the routes that take a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +114,8 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` names the client for rate limits; a request
     /// from any other address is keyed by that address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How often the server tries to take a peer snapshot; `None` never.
+    pub peer_snapshot_interval: Option<Duration>,
 }
 
 impl Default for Config {
@@ -75,6 +129,41 @@ impl Default for Config {
             admin_token: None,
             rate_limits: RateLimits::default(),
             trusted_proxies: Vec::new(),
+            peer_snapshot_interval: Some(DEFAULT_PEER_SNAPSHOT_INTERVAL),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Option<Duration>, String> {
+        s.parse::<SnapshotInterval>().map(|i| i.0)
+    }
+
+    #[test]
+    fn intervals_are_written_as_people_write_them() {
+        let h = |n: u64| Ok(Some(Duration::from_secs(n * 3600)));
+        assert_eq!(parse("24h"), h(24));
+        assert_eq!(parse(" 1D "), h(24));
+        assert_eq!(parse("30m"), Ok(Some(Duration::from_secs(1800))));
+        assert_eq!(parse("1h30m"), Ok(Some(Duration::from_secs(5400))));
+        assert_eq!(parse("90s"), Ok(Some(Duration::from_secs(90))));
+        assert_eq!(parse("250ms"), Ok(Some(Duration::from_millis(250))));
+        assert_eq!(parse("off"), Ok(None));
+        for bad in [
+            "",
+            "24",
+            "h",
+            "1x",
+            "1h 30m",
+            "-1h",
+            "0s",
+            "0h0m",
+            "99999999999999999d",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -43,6 +43,7 @@ pub enum ErrorCode {
     InvalidField,
     AdminDisabled,
     BrokerRevoked,
+    TooFewChanges,
     RateLimited,
     Internal,
 }
@@ -59,9 +60,11 @@ impl ErrorCode {
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Unauthorized => StatusCode::UNAUTHORIZED,
             CrossOrigin | FormExpired => StatusCode::FORBIDDEN,
-            AlreadySubmitted | NotSubmitted | QuestionnaireUnavailable | BrokerRevoked => {
-                StatusCode::CONFLICT
-            }
+            AlreadySubmitted
+            | NotSubmitted
+            | QuestionnaireUnavailable
+            | BrokerRevoked
+            | TooFewChanges => StatusCode::CONFLICT,
             InvalidBody | UnknownProfileField | InvalidProfileValue | UnknownQuestion
             | UnknownOption | NaNotAllowed | InvalidAnswer | InvalidPrevious
             | MissingProfileField | UnansweredQuestion | InvalidField => {
@@ -100,6 +103,7 @@ impl ErrorCode {
             InvalidField => "invalid_field",
             AdminDisabled => "admin_disabled",
             BrokerRevoked => "broker_revoked",
+            TooFewChanges => "too_few_changes",
             RateLimited => "rate_limited",
             Internal => "internal",
         }

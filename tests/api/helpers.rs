@@ -85,6 +85,7 @@ pub async fn spawn_app_configured(
             token_burst: 10_000,
         },
         trusted_proxies: Vec::new(),
+        peer_snapshot_interval: Config::default().peer_snapshot_interval,
     };
     adjust(&mut config);
     let app = Application::build(&config).expect("the application builds");
