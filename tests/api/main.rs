@@ -9,6 +9,7 @@ mod headers;
 mod helpers;
 mod html_flow;
 mod json_flow;
+mod peers;
 mod process;
 mod questionnaires;
 mod report;
