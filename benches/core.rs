@@ -161,8 +161,8 @@ fn bench_store(c: &mut Criterion) {
 /// The radar chart alone (10 domains, two series) and the whole report page.
 fn bench_report(c: &mut Criterion) {
     use shindan::i18n::Lang;
+    use shindan::peers::{next_snapshot, CompanyKey, CompanyScores, Published, Submission};
     use shindan::report;
-    use shindan::store::PeerStats;
 
     let labels = [
         "ガバナンス・認証",
@@ -208,13 +208,23 @@ fn bench_report(c: &mut Criterion) {
                 .collect(),
         },
     );
-    let mut stats = PeerStats::default();
-    for _ in 0..12 {
-        stats.add(record.scores.as_ref().expect("submitted"));
-    }
+    let scores = record.scores.as_ref().expect("submitted");
+    let peers = (0..12).map(|i| Submission {
+        questionnaire: record.questionnaire.id.clone(),
+        version: record.questionnaire.version.clone(),
+        company: CompanyKey::of(Some(&format!("peer {i}")), record.id),
+        scores: CompanyScores::new(uuid::Uuid::new_v4(), record.submitted_at, None, scores),
+    });
+    let snapshot = next_snapshot(None, peers, uuid::Uuid::new_v4(), chrono::Utc::now())
+        .expect("twelve companies");
+    let published = Published::of(&snapshot);
+    let view = published
+        .section(&record.questionnaire.id, &record.questionnaire.version)
+        .and_then(|s| s.view(&record.company(), None, scores.overall))
+        .expect("twelve others");
     c.bench_function("report/page-html", |b| {
         b.iter(|| {
-            let a = report::analyse(&q, black_box(&record), Some(&stats), None, None);
+            let a = report::analyse(&q, black_box(&record), Some(&view), None);
             let svg = report::radar_svg(&a, Lang::Ja);
             report::page::render(&report::page::ReportPage {
                 lang: Lang::Ja,

@@ -13,8 +13,10 @@
 #     directory and a temporary questionnaires folder (questionnaires/*.toml, the 3-domain
 #     tests/fixtures/small/fixture-1.toml and the 16-domain tests/fixtures/wide/wide-16.toml);
 #   - submits one complete assessment per questionnaire through the JSON API (the company name
-#     carries `<script>alert(1)</script> & "quotes"`), plus 5 more for it-liability so that
-#     peer figures exist;
+#     carries `<script>alert(1)</script> & "quotes"`), plus 12 other companies for
+#     it-liability, then publishes a peer snapshot through the admin API, so that the report
+#     has peer figures (a report compares with snapshots only, and needs 10 companies other
+#     than its own); it fails when the it-liability report's JSON then has no `peers`;
 #   - for each report and each of ja, en: fetches the HTML with curl, takes a 1280x2400
 #     screenshot and prints it to PDF with Chromium, and turns the PDF's pages into PNGs;
 #   - creates a broker through the admin API, invites the same client twice (both submitted)
@@ -40,6 +42,8 @@ CHROMIUM_TIMEOUT=90
 MIN_BYTES=5120
 LANGS=(ja en)
 QUESTIONNAIRES=(it-liability fixture wide-sixteen)
+# Other companies for it-liability: a report shows peers with 10 companies besides its own.
+PEERS=12
 
 log() { echo "browser-check: $*" >&2; }
 fail() {
@@ -145,13 +149,25 @@ for id in "${QUESTIONNAIRES[@]}"; do
         fail "GET $BASE/api/v1/questionnaires/$id failed"
     if [ "$id" = it-liability ]; then
         # Other companies first, so that the report has peers to be compared with.
-        for variant in 1 2 3 4 5; do
+        for variant in $(seq 1 "$PEERS"); do
             submit "$id" "$variant" >/dev/null
         done
     fi
     TOKEN[$id]="$(submit "$id" 0)"
 done
-log "submitted ${#QUESTIONNAIRES[@]} assessments (+5 it-liability peers)"
+log "submitted ${#QUESTIONNAIRES[@]} assessments (+$PEERS it-liability peers)"
+
+# Publish the peer figures: reports show only what a snapshot holds.
+status="$(curl -sS --max-time 30 -o "$WORK/snapshot.json" -w '%{http_code}' \
+    -H 'Content-Type: application/json' -H "Authorization: Bearer $ADMIN_TOKEN" \
+    --data-binary '{}' "$BASE/api/v1/admin/peer-snapshots")" ||
+    fail "POST $BASE/api/v1/admin/peer-snapshots did not answer"
+[ "$status" = 201 ] || { cat "$WORK/snapshot.json" >&2; fail "the peer snapshot answered $status, expected 201"; }
+curl -fsS --max-time 10 -o "$WORK/report-it-liability.json" \
+    "$BASE/api/v1/reports/${TOKEN[it-liability]}" || fail "GET the it-liability report's JSON failed"
+python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["peers"] is None)' \
+    "$WORK/report-it-liability.json" || fail "the it-liability report shows no peers after the snapshot"
+log "published a peer snapshot: $(cat "$WORK/snapshot.json")"
 
 # --- rendering -------------------------------------------------------------------------------
 mkdir -p "$OUT_DIR"

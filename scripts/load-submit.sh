@@ -82,8 +82,9 @@ failed=0
 run submit 201 -m POST -T application/json -D "$WORK/body.json" \
     "$BASE/api/v1/assessments" || failed=1
 run healthz 200 "$BASE/healthz" || failed=1
-# The report page of the first submission, rendered in full each time (no If-None-Match),
-# while the peer statistics count every submission above.
+# The report page of the first submission, rendered in full each time (no If-None-Match).
+# No peer snapshot is taken, so it shows no peers (a snapshot changes only which cached
+# body is served, not the cost of serving it).
 REPORT_URL="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["report_url"])' "$WORK/first.json")"
 run report 200 "$BASE$REPORT_URL?lang=ja" || failed=1
 python3 - "$WORK/healthz.json" "$WORK/report.json" <<'EOF'

@@ -2,6 +2,7 @@
 //! `cargo run --release` work with no arguments.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
 /// Where the server listens when nothing else is said.
@@ -24,6 +25,56 @@ pub const DEFAULT_DRAFT_DAYS: u32 = 90;
 pub const DEFAULT_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// Open connections per worker thread; more wait in the listen queue.
 pub const MAX_CONNECTIONS_PER_WORKER: usize = 2048;
+
+/// How often the server tries to take a peer snapshot when nothing else is said.
+pub const DEFAULT_PEER_SNAPSHOT_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How often the server tries to take a peer snapshot, as people write it: `24h`, `30m`,
+/// `1h30m`, `90s`, `500ms`, `2d`; `off` for never (then only the admin API and
+/// `shindan peers snapshot` take them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotInterval(pub Option<Duration>);
+
+impl FromStr for SnapshotInterval {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let s = raw.trim().to_ascii_lowercase();
+        if s == "off" {
+            return Ok(SnapshotInterval(None));
+        }
+        let bad = || format!("{raw:?} is not an interval: write e.g. 24h, 30m, 1h30m, 90s or off");
+        let mut total = Duration::ZERO;
+        let mut rest = s.as_str();
+        while !rest.is_empty() {
+            let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+            let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+            rest = &rest[digits..];
+            let unit = rest
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            let millis = match &rest[..unit] {
+                "ms" => 1,
+                "s" => 1_000,
+                "m" => 60_000,
+                "h" => 3_600_000,
+                "d" => 86_400_000,
+                _ => return Err(bad()),
+            };
+            rest = &rest[unit..];
+            let part = n.checked_mul(millis).ok_or_else(bad)?;
+            total = total
+                .checked_add(Duration::from_millis(part))
+                .ok_or_else(bad)?;
+        }
+        if total.is_zero() {
+            return Err(format!(
+                "{raw:?}: the interval must be longer than zero (or off)"
+            ));
+        }
+        Ok(SnapshotInterval(Some(total)))
+    }
+}
 
 /// The rate limits of `web::limits`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +139,8 @@ pub struct Config {
     pub draft_ttl: Duration,
     /// How often the sweep of abandoned drafts runs.
     pub sweep_every: Duration,
+    /// How often the server tries to take a peer snapshot; `None` never.
+    pub peer_snapshot_interval: Option<Duration>,
 }
 
 impl Default for Config {
@@ -104,6 +157,7 @@ impl Default for Config {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             draft_ttl: days(DEFAULT_DRAFT_DAYS),
             sweep_every: DEFAULT_SWEEP_EVERY,
+            peer_snapshot_interval: Some(DEFAULT_PEER_SNAPSHOT_INTERVAL),
         }
     }
 }
@@ -111,4 +165,38 @@ impl Default for Config {
 /// A number of days as a duration.
 pub fn days(n: u32) -> Duration {
     Duration::from_secs(u64::from(n) * 24 * 3600)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Option<Duration>, String> {
+        s.parse::<SnapshotInterval>().map(|i| i.0)
+    }
+
+    #[test]
+    fn intervals_are_written_as_people_write_them() {
+        let h = |n: u64| Ok(Some(Duration::from_secs(n * 3600)));
+        assert_eq!(parse("24h"), h(24));
+        assert_eq!(parse(" 1D "), h(24));
+        assert_eq!(parse("30m"), Ok(Some(Duration::from_secs(1800))));
+        assert_eq!(parse("1h30m"), Ok(Some(Duration::from_secs(5400))));
+        assert_eq!(parse("90s"), Ok(Some(Duration::from_secs(90))));
+        assert_eq!(parse("250ms"), Ok(Some(Duration::from_millis(250))));
+        assert_eq!(parse("off"), Ok(None));
+        for bad in [
+            "",
+            "24",
+            "h",
+            "1x",
+            "1h 30m",
+            "-1h",
+            "0s",
+            "0h0m",
+            "99999999999999999d",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
 }

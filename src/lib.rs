@@ -1,7 +1,8 @@
 //! shindan: IT liability insurance risk self-assessment.
 //!
 //! Data flows one way: questionnaire files -> answers -> scores -> stored record -> report.
-//! `questionnaire` and `scoring` are the pure core, `store` owns sled, `web` owns HTTP.
+//! `questionnaire`, `scoring` and `peers` are the pure core, `store` owns sled, `web` owns
+//! HTTP.
 //! [`startup::Application`] wires them together; `main.rs` and the tests both use it.
 
 pub mod accounts;
@@ -10,6 +11,7 @@ pub mod assets;
 pub mod config;
 pub mod i18n;
 pub mod names;
+pub mod peers;
 pub mod questionnaire;
 pub mod report;
 pub mod restore;

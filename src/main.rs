@@ -1,5 +1,5 @@
 //! The `shindan` command: serve (the default), validate questionnaires, back up and
-//! restore the data directory, manage broker accounts.
+//! restore the data directory, manage broker accounts, take a peer snapshot.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -10,8 +10,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use shindan::accounts;
 use shindan::config::{
-    AdminToken, Config, RateLimits, DEFAULT_BIND, DEFAULT_BODY_TIMEOUT, DEFAULT_DATA_DIR,
-    DEFAULT_DRAFT_DAYS, DEFAULT_QUESTIONNAIRES,
+    AdminToken, Config, RateLimits, SnapshotInterval, DEFAULT_BIND, DEFAULT_BODY_TIMEOUT,
+    DEFAULT_DATA_DIR, DEFAULT_DRAFT_DAYS, DEFAULT_QUESTIONNAIRES,
 };
 use shindan::questionnaire::load_dir;
 use shindan::restore;
@@ -64,6 +64,19 @@ enum Command {
         #[arg(long, env = "SHINDAN_DATA_DIR", default_value = DEFAULT_DATA_DIR, global = true)]
         data_dir: PathBuf,
     },
+    /// Peer statistics (with the server stopped; while it runs, use the admin API).
+    Peers {
+        #[command(subcommand)]
+        action: PeersAction,
+        #[arg(long, env = "SHINDAN_DATA_DIR", default_value = DEFAULT_DATA_DIR, global = true)]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum PeersAction {
+    /// Publish a new peer snapshot, when at least 5 companies changed since the last one.
+    Snapshot,
 }
 
 #[derive(Subcommand)]
@@ -143,6 +156,10 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// How often to try to publish a peer snapshot (it is taken only when at least 5
+    /// companies changed): e.g. 24h, 30m, 1h30m, or off.
+    #[arg(long, env = "SHINDAN_PEER_SNAPSHOT_INTERVAL", default_value = "24h")]
+    peer_snapshot_interval: SnapshotInterval,
 }
 
 fn main() -> ExitCode {
@@ -208,6 +225,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 body_timeout: std::time::Duration::from_secs(args.body_timeout),
                 draft_ttl: shindan::config::days(args.draft_days),
                 sweep_every: shindan::config::DEFAULT_SWEEP_EVERY,
+                peer_snapshot_interval: args.peer_snapshot_interval.0,
             };
             let app = Application::build(&config)?;
             actix_web::rt::System::new()
@@ -265,6 +283,27 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Broker { action, data_dir } => broker(action, &data_dir),
+        Command::Peers {
+            action: PeersAction::Snapshot,
+            data_dir,
+        } => {
+            let store = Store::open(&data_dir)?;
+            match store.take_peer_snapshot(chrono::Utc::now())? {
+                Ok(p) => {
+                    println!(
+                        "peer snapshot {} taken at {}: {} companies",
+                        p.id,
+                        p.created_at.to_rfc3339(),
+                        p.companies
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(few) => {
+                    eprintln!("error: too_few_changes: {few}; nothing was stored");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
     }
 }
 

@@ -1,5 +1,8 @@
 //! Short names that people type and others read on their pages (a client's name, a broker's
-//! name, a proposal reference): one rule for all of them. Pure; no I/O.
+//! name, a proposal reference): one rule for all of them, and one rule for when two names
+//! are the same company. Pure; no I/O.
+
+use unicode_normalization::UnicodeNormalization;
 
 /// Characters that reorder how text is displayed (bidirectional marks, overrides and
 /// isolates): in a name they could make one client or broker look like another.
@@ -14,6 +17,14 @@ pub fn clean(raw: &str, max: usize) -> Option<String> {
     let n = s.chars().count();
     let ok = n > 0 && n <= max && !s.chars().any(|c| c.is_control() || is_bidi_control(c));
     ok.then(|| s.to_string())
+}
+
+/// The form under which two names count as the same company: trimmed, NFKC-normalised
+/// (full-width letters and half-width katakana become their usual forms) and lower case,
+/// so ＡＢＣ株式会社, abc株式会社 and ABCｶﾌﾞｼｷｶﾞｲｼｬ match as users expect. Brokers' client
+/// names and the companies of the peer statistics both fold with it.
+pub fn fold(raw: &str) -> String {
+    raw.trim().nfkc().flat_map(char::to_lowercase).collect()
 }
 
 #[cfg(test)]

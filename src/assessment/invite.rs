@@ -1,7 +1,6 @@
 //! Broker invitations: a draft owned by a broker, with the client's company name filled
 //! in, and read-only attachments of a company's own submitted assessment.
 
-use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
 use super::{new_draft, previous_record, AssessmentError, Changes, Created};
@@ -32,11 +31,9 @@ impl ClientName {
         &self.0
     }
 
-    /// The form under which two names count as the same client: trimmed, NFKC-normalised
-    /// (full-width letters and half-width katakana become their usual forms) and lower
-    /// case, so ＡＢＣ株式会社, abc株式会社 and ABCｶﾌﾞｼｷｶﾞｲｼｬ match as users expect.
+    /// The form under which two names count as the same client ([`crate::names::fold`]).
     pub fn folded(raw: &str) -> String {
-        raw.trim().nfkc().flat_map(char::to_lowercase).collect()
+        crate::names::fold(raw)
     }
 }
 

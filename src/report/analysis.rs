@@ -5,11 +5,12 @@
 use chrono::NaiveDate;
 
 use crate::i18n::Lang;
+use crate::peers::{Band, PeerView};
 use crate::questionnaire::{
     Answers, Choice, Coverage, Finding, FindingKind, Question, Questionnaire,
 };
 use crate::scoring::{self, Scores};
-use crate::store::{AssessmentRecord, PeerStats};
+use crate::store::AssessmentRecord;
 
 /// The profile field that holds the desired policy start date.
 pub const POLICY_START_FIELD: &str = "policy_start";
@@ -31,8 +32,6 @@ pub const STRENGTHS: usize = 2;
 pub const PRIORITIES: usize = 3;
 /// The least score a strength has (the "good" level).
 pub const STRENGTH_MIN: f64 = 60.0;
-/// Peers needed before an average or a rank is shown (fewer would expose individuals).
-pub const MIN_PEERS: u64 = 5;
 /// Quotes asked less than this many days before the policy start may be refused.
 pub const QUOTE_LEAD_DAYS: i64 = 14;
 /// Many insurers exclude incidents in the first days after a release or delivery.
@@ -93,13 +92,17 @@ pub struct Action<'q> {
 /// The comparison series of the report.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Comparison {
-    /// The peer average over `count` assessments; `segment` when limited to one business type.
+    /// The average of a published peer snapshot; `segment` when limited to one business
+    /// type.
     Peers {
         averages: Vec<Option<f64>>,
-        count: u64,
+        /// Companies compared with, rounded down to a multiple of five.
+        companies: usize,
         segment: Option<String>,
-        /// Share of peers at or above this company's overall score.
-        top_share: Option<f64>,
+        /// This company's rank band among them.
+        band: Option<Band>,
+        /// The date of the snapshot (Japan).
+        as_of: NaiveDate,
     },
     /// An earlier assessment of the same company.
     Previous {
@@ -156,13 +159,13 @@ fn scores_of(q: &Questionnaire, record: &AssessmentRecord, answers: &Answers) ->
         .unwrap_or_else(|| scoring::score(q, answers))
 }
 
-/// Analyses a submitted record. `peers` is the statistics of all assessments of this
-/// questionnaire version, `segment` those of the record's business type.
+/// Analyses a submitted record. `peers` is what the published peer snapshot lets this
+/// record see (see [`crate::peers::PublishedSection::view`]); `previous`, when given, is
+/// the comparison instead.
 pub fn analyse<'q>(
     q: &'q Questionnaire,
     record: &AssessmentRecord,
-    peers: Option<&PeerStats>,
-    segment: Option<&PeerStats>,
+    peers: Option<&PeerView>,
     previous: Option<&AssessmentRecord>,
 ) -> Analysis<'q> {
     let answers = Answers::parse(q, &record.answers).unwrap_or_else(|_| Answers::empty(q));
@@ -277,7 +280,7 @@ pub fn analyse<'q>(
             overall: p.scores.as_ref().and_then(|s| s.overall),
             submitted: p.submitted_at.map(local_date),
         }),
-        None => peer_comparison(&scores, peers, segment, record.segment()),
+        None => peers.map(|v| peer_comparison(q, v)),
     };
 
     let policy_start = record
@@ -315,23 +318,19 @@ fn best_option(question: &Question) -> usize {
         .unwrap_or(0)
 }
 
-/// The segment's statistics when it alone reaches the minimum, else all peers', else none.
-fn peer_comparison(
-    scores: &Scores,
-    all: Option<&PeerStats>,
-    segment: Option<&PeerStats>,
-    segment_name: Option<&str>,
-) -> Option<Comparison> {
-    let (stats, name) = match (segment, segment_name) {
-        (Some(s), Some(name)) if s.count >= MIN_PEERS => (s, Some(name.to_string())),
-        _ => (all.filter(|s| s.count >= MIN_PEERS)?, None),
-    };
-    Some(Comparison::Peers {
-        averages: stats.averages(),
-        count: stats.count,
-        segment: name,
-        top_share: scores.overall.and_then(|o| stats.top_share(o)),
-    })
+/// A peer view as the report's comparison, lined up with the questionnaire's domains.
+fn peer_comparison(q: &Questionnaire, v: &PeerView) -> Comparison {
+    Comparison::Peers {
+        averages: q
+            .domains
+            .iter()
+            .map(|d| v.averages.get(&d.id).copied())
+            .collect(),
+        companies: v.companies,
+        segment: v.segment.clone(),
+        band: v.band,
+        as_of: local_date(v.as_of),
+    }
 }
 
 impl Analysis<'_> {
@@ -392,7 +391,7 @@ mod tests {
         // Another version: d3 first, d2 gone, a domain this version does not have.
         previous.scores.as_mut().unwrap().domains =
             vec![score("d3", 90.0), score("d0", 10.0), score("d1", 50.0)];
-        let a = analyse(&q, &record, None, None, Some(&previous));
+        let a = analyse(&q, &record, None, Some(&previous));
         assert_eq!(
             a.comparison.unwrap().values(),
             &[Some(50.0), None, Some(90.0)]
@@ -408,55 +407,47 @@ mod tests {
         record
             .profile
             .insert(POLICY_START_FIELD.into(), json!("2027-04-11"));
-        let a = analyse(&q, &record, None, None, None);
+        let a = analyse(&q, &record, None, None);
         assert_eq!(a.days_to_start, Some(10));
         record
             .profile
             .insert(POLICY_START_FIELD.into(), json!("2027-03-01"));
-        assert_eq!(
-            analyse(&q, &record, None, None, None).days_to_start,
-            Some(-31)
-        );
+        assert_eq!(analyse(&q, &record, None, None).days_to_start, Some(-31));
     }
 
     #[test]
-    fn the_segment_is_the_comparison_only_when_it_alone_has_five() {
+    fn a_peer_view_lines_up_with_the_domains_and_is_dated_in_japan() {
         let q = fixture();
         let record = submitted(&q);
-        let mut all = PeerStats::default();
-        let mut segment = PeerStats::default();
-        for i in 0..8 {
-            all.add(record.scores.as_ref().unwrap());
-            if i < 4 {
-                segment.add(record.scores.as_ref().unwrap());
-            }
-        }
-        let mut with_segment = record.clone();
-        with_segment
-            .profile
-            .insert(crate::store::SEGMENT_FIELD.into(), json!("si"));
-        let a = analyse(&q, &with_segment, Some(&all), Some(&segment), None);
-        assert!(matches!(
-            a.comparison,
-            Some(Comparison::Peers {
-                segment: None,
-                count: 8,
-                ..
-            })
-        ));
-        segment.add(record.scores.as_ref().unwrap());
-        let a = analyse(&q, &with_segment, Some(&all), Some(&segment), None);
-        assert!(matches!(
-            a.comparison,
-            Some(Comparison::Peers { segment: Some(ref s), count: 5, .. }) if s == "si"
-        ));
-        let few = {
-            let mut p = PeerStats::default();
-            p.add(record.scores.as_ref().unwrap());
-            p
+        let view = PeerView {
+            revision: uuid::Uuid::nil(),
+            // 20:00 UTC is already the next day in Japan.
+            as_of: Utc.with_ymd_and_hms(2026, 11, 25, 20, 0, 0).unwrap(),
+            segment: None,
+            companies: 10,
+            averages: [("d3".to_string(), 40.0), ("d1".to_string(), 60.0)]
+                .into_iter()
+                .collect(),
+            overall_average: Some(50.0),
+            band: Some(Band::of(0, 10)),
         };
-        assert!(analyse(&q, &record, Some(&few), None, None)
-            .comparison
-            .is_none());
+        let a = analyse(&q, &record, Some(&view), None);
+        let Some(Comparison::Peers {
+            averages,
+            companies,
+            as_of,
+            band,
+            ..
+        }) = a.comparison
+        else {
+            panic!("a peer comparison");
+        };
+        assert_eq!(averages, [Some(60.0), None, Some(40.0)]);
+        assert_eq!(companies, 10);
+        assert_eq!(as_of, NaiveDate::from_ymd_opt(2026, 11, 26).unwrap());
+        assert_eq!(band.map(Band::index), Some(1));
+        // A previous assessment is the comparison instead, whatever the peers.
+        let a = analyse(&q, &record, Some(&view), Some(&record));
+        assert!(matches!(a.comparison, Some(Comparison::Previous { .. })));
     }
 }

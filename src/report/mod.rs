@@ -78,18 +78,18 @@ pub fn comparison_name(a: &Analysis, lang: Lang) -> Option<String> {
     let ui = lang.ui();
     Some(match a.comparison.as_ref()? {
         Comparison::Peers {
-            count,
+            companies,
             segment: None,
             ..
-        } => ui.peer_average.replace("{n}", &count.to_string()),
+        } => ui.peer_average.replace("{n}", &companies.to_string()),
         Comparison::Peers {
-            count,
+            companies,
             segment: Some(segment),
             ..
         } => ui
             .segment_average
             .replace("{segment}", &segment_label(a, segment, lang))
-            .replace("{n}", &count.to_string()),
+            .replace("{n}", &companies.to_string()),
         Comparison::Previous { submitted, .. } => ui.previous_label.replace(
             "{date}",
             &submitted
@@ -97,6 +97,17 @@ pub fn comparison_name(a: &Analysis, lang: Lang) -> Option<String> {
                 .unwrap_or_default(),
         ),
     })
+}
+
+/// A rank band in words: "上位20%以内" ... "下位20%" / "top 20%" ... "bottom 20%".
+pub fn band_words(band: crate::peers::Band, lang: Lang) -> String {
+    let ui = lang.ui();
+    if band.is_bottom() {
+        let width = 100 / crate::peers::BANDS;
+        ui.band_bottom.replace("{n}", &width.to_string())
+    } else {
+        ui.band_top.replace("{n}", &band.top_percent().to_string())
+    }
 }
 
 /// The label of a business-type segment in the questionnaire's words.

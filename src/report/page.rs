@@ -109,16 +109,16 @@ pub fn render(p: &ReportPage) -> Markup {
                                 span.grade { (ui.grade) " " (grade) }
                             }
                             p.grade-meaning { (grade_meaning(lang, &q.grades, grade)) }
-                            @if let Some(Comparison::Peers { top_share: Some(share), count, segment, .. }) = &a.comparison {
+                            @if let Some(Comparison::Peers { band: Some(band), companies, segment, as_of, .. }) = &a.comparison {
                                 @let among = match segment {
                                     Some(s) => ui.rank_among_segment.replace("{segment}", &super::segment_label(a, s, lang)),
                                     None => ui.rank_among.to_string(),
                                 };
-                                @let among = among.replace("{n}", &count.to_string());
+                                @let among = among.replace("{n}", &companies.to_string()).replace("{date}", &as_of.format("%Y-%m-%d").to_string());
                                 @let (before, after) = among.split_once("{rank}").unwrap_or((&among, ""));
                                 p.rank {
                                     (before)
-                                    strong { (ui.top_share.replace("{n}", &format!("{:.0}", (share * 100.0).ceil().max(1.0)))) }
+                                    strong { (super::band_words(*band, lang)) }
                                     (after)
                                 }
                             }
@@ -165,6 +165,9 @@ pub fn render(p: &ReportPage) -> Markup {
                             }
                         }
                         @if let Some(name) = &comparison { p.note { (ui.comparison_note.replace("{name}", name)) } }
+                        @if let Some(Comparison::Peers { as_of, .. }) = &a.comparison {
+                            p.note.peer-note { (ui.peer_note.replace("{date}", &as_of.format("%Y-%m-%d").to_string()).replace("{step}", &crate::peers::COUNT_STEP.to_string())) }
+                        }
                     }
                     div.columns {
                         section.card.strengths {

@@ -3,7 +3,9 @@
 //! reports keep the questionnaire they were scored with), then every record, one JSON
 //! line each, then every broker account (`{"broker": {...}}`, with its token's digest, never
 //! the token) and every portfolio entry (`{"portfolio_entry": {"broker", "position",
-//! "entry"}}`). The file is plain text, readable by any tool and by later versions.
+//! "entry"}}`), then the latest peer snapshot (`{"peer_snapshot": {...}}`, when there is
+//! one, so that restored reports show the same peer figures). The file is plain text,
+//! readable by any tool and by later versions.
 //!
 //! Reading a backup ([`read_backup`]) checks everything the store itself relies on and
 //! names the line of every problem; what the records mean (their questionnaires and scores)
@@ -25,6 +27,7 @@ use uuid::Uuid;
 use super::owner_only::{self, ReplaceError};
 use super::portfolio::Membership;
 use super::{AssessmentRecord, Broker, PortfolioEntry, Position, Status, Store, StoreError};
+use crate::peers::PeerSnapshot;
 
 /// The value of the header's `format` field.
 pub const BACKUP_FORMAT: &str = "shindan-backup";
@@ -44,6 +47,15 @@ struct Header {
     brokers: usize,
     #[serde(default)]
     portfolio_entries: usize,
+    /// 0 or 1 (absent in backups of earlier versions).
+    #[serde(default)]
+    peer_snapshots: usize,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotLine {
+    peer_snapshot: PeerSnapshot,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -127,6 +139,7 @@ pub struct BackupContents {
     pub records: Vec<Lined<AssessmentRecord>>,
     brokers: Vec<Lined<Broker>>,
     entries: Vec<Lined<(Uuid, Position, PortfolioEntry)>>,
+    snapshots: Vec<Lined<PeerSnapshot>>,
 }
 
 /// `assessment <id>`: how problems name a record.
@@ -141,6 +154,7 @@ impl Store {
         let archived = self.archived_questionnaires()?;
         let brokers = self.brokers()?;
         let entries = self.portfolio_entries().collect::<Result<Vec<_>, _>>()?;
+        let snapshot = self.peer_snapshot()?;
         let header = Header {
             format: BACKUP_FORMAT.into(),
             version: BACKUP_VERSION,
@@ -148,6 +162,7 @@ impl Store {
             questionnaires: archived.len(),
             brokers: brokers.len(),
             portfolio_entries: entries.len(),
+            peer_snapshots: usize::from(snapshot.is_some()),
         };
         out.write_all(&json_line(&header)?)?;
         for (hash, source) in archived {
@@ -171,6 +186,9 @@ impl Store {
                 },
             };
             out.write_all(&json_line(&line)?)?;
+        }
+        if let Some(peer_snapshot) = snapshot {
+            out.write_all(&json_line(&SnapshotLine { peer_snapshot })?)?;
         }
         out.flush()?;
         Ok(records.len())
@@ -245,23 +263,16 @@ impl Store {
         self.load(&contents)
     }
 
-    /// Writes checked contents into this (empty) store and rebuilds the peer statistics
-    /// from the records' scores.
+    /// Writes checked contents into this (empty) store, with the published peer snapshot.
     fn load(&self, contents: &BackupContents) -> Result<usize, StoreError> {
         if self.count() > 0 {
             return Err(StoreError::NotEmpty);
         }
-        let mut stats: std::collections::BTreeMap<Vec<u8>, super::PeerStats> = Default::default();
         for a in &contents.questionnaires {
             self.archive_questionnaire(&a.value.hash, &a.value.source)?;
         }
         for Lined { value: r, .. } in &contents.records {
             self.insert(r)?;
-            if let (Status::Submitted, Some(scores)) = (r.status, &r.scores) {
-                for k in super::peers::peer_keys(r) {
-                    stats.entry(k).or_default().add(scores);
-                }
-            }
         }
         for b in &contents.brokers {
             self.restore_broker(&b.value)?;
@@ -273,10 +284,8 @@ impl Store {
         {
             self.restore_entry(*broker, *position, entry)?;
         }
-        // The backup holds records only; their peer statistics are rebuilt here once.
-        for (k, s) in stats {
-            let value = serde_json::to_vec(&s).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            self.tree.insert(k, value)?;
+        for s in &contents.snapshots {
+            self.restore_peer_snapshot(&s.value)?;
         }
         self.flush_now()?;
         Ok(contents.records.len())
@@ -365,6 +374,13 @@ pub fn read_backup(input: impl BufRead) -> (BackupContents, Vec<BackupProblem>) 
             });
             continue;
         }
+        if let Ok(s) = serde_json::from_str::<SnapshotLine>(&line) {
+            contents.snapshots.push(Lined {
+                line: n,
+                value: s.peer_snapshot,
+            });
+            continue;
+        }
         if let Ok(e) = serde_json::from_str::<EntryLine>(&line) {
             let e = e.portfolio_entry;
             match Position::from_cursor(&e.position) {
@@ -417,6 +433,11 @@ pub fn read_backup(input: impl BufRead) -> (BackupContents, Vec<BackupProblem>) 
             header.portfolio_entries,
             contents.entries.len(),
         ),
+        (
+            "peer snapshots",
+            header.peer_snapshots,
+            contents.snapshots.len(),
+        ),
     ];
     for (what, announced, found) in counts {
         if announced != found {
@@ -426,6 +447,13 @@ pub fn read_backup(input: impl BufRead) -> (BackupContents, Vec<BackupProblem>) 
                 format!("announces {announced} {what} but the file holds {found}"),
             ));
         }
+    }
+    if let Some(extra) = contents.snapshots.get(1) {
+        problems.push(BackupProblem::new(
+            extra.line,
+            "peer snapshot",
+            "a backup holds at most one peer snapshot",
+        ));
     }
     check_portfolios(&contents, &mut problems);
     problems.sort_by_key(|p| p.line);

@@ -1,25 +1,22 @@
 //! The one thread that makes writes durable, and the only one that commits submissions.
 //!
 //! Handlers send it jobs: "flush what I wrote" (drafts), or a submission to commit. It
-//! takes every job waiting, commits all submissions of the group in one sled transaction
-//! together with the peer statistics they change, runs sled's flush, `fdatasync`s the
-//! database file, then answers every job of the group. One writer for submissions means
-//! the statistics never see a conflict, and one transaction per group keeps sled's
-//! transaction lock (which serialises everything) to a few short moments per flush.
+//! takes every job waiting, commits all submissions of the group in one sled transaction,
+//! runs sled's flush, `fdatasync`s the database file, then answers every job of the group.
+//! One transaction per group keeps sled's transaction lock (which serialises everything)
+//! to a few short moments per flush.
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 use tokio::sync::oneshot;
 
-use super::peers::{peer_keys, PeerStats};
-use super::record::{AssessmentRecord, Status};
+use super::record::AssessmentRecord;
 use super::StoreError;
 
 /// A refusal from a submission's change, passed through the thread untyped.
@@ -75,7 +72,6 @@ fn commit_group(tree: &sled::Tree, commits: Vec<Commit>) -> Result<Vec<Outcome>,
     let commits = RefCell::new(commits);
     let result = tree.transaction(|tx| {
         let mut commits = commits.borrow_mut();
-        let mut stats: BTreeMap<Vec<u8>, PeerStats> = BTreeMap::new();
         let mut outcomes = Vec::with_capacity(commits.len());
         for commit in commits.iter_mut() {
             match commit {
@@ -83,7 +79,6 @@ fn commit_group(tree: &sled::Tree, commits: Vec<Commit>) -> Result<Vec<Outcome>,
                     for (k, v) in entries.iter() {
                         tx.insert(k.as_slice(), v.as_slice())?;
                     }
-                    count(tx, &mut stats, record)?;
                     outcomes.push(Outcome::Done(record.clone()));
                 }
                 Commit::Submit { record_key, change } => {
@@ -100,7 +95,6 @@ fn commit_group(tree: &sled::Tree, commits: Vec<Commit>) -> Result<Vec<Outcome>,
                             continue;
                         }
                     };
-                    let was_submitted = record.status == Status::Submitted;
                     if let Err(refusal) = change(&mut record) {
                         outcomes.push(Outcome::Refused(refusal));
                         continue;
@@ -108,17 +102,9 @@ fn commit_group(tree: &sled::Tree, commits: Vec<Commit>) -> Result<Vec<Outcome>,
                     let value = serde_json::to_vec(&record)
                         .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
                     tx.insert(record_key.as_slice(), value)?;
-                    if !was_submitted && record.status == Status::Submitted {
-                        count(tx, &mut stats, &record)?;
-                    }
                     outcomes.push(Outcome::Done(Box::new(record)));
                 }
             }
-        }
-        for (k, s) in &stats {
-            let value = serde_json::to_vec(s)
-                .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?;
-            tx.insert(k.as_slice(), value)?;
         }
         Ok(outcomes)
     });
@@ -126,31 +112,6 @@ fn commit_group(tree: &sled::Tree, commits: Vec<Commit>) -> Result<Vec<Outcome>,
         TransactionError::Abort(e) => e,
         TransactionError::Storage(e) => e.to_string(),
     })
-}
-
-/// Adds a submitted record to the statistics it counts in (loaded once per group).
-fn count(
-    tx: &TransactionalTree,
-    stats: &mut BTreeMap<Vec<u8>, PeerStats>,
-    record: &AssessmentRecord,
-) -> Result<(), ConflictableTransactionError<String>> {
-    let Some(scores) = &record.scores else {
-        return Ok(());
-    };
-    for k in peer_keys(record) {
-        if !stats.contains_key(&k) {
-            let current = match tx.get(&k)? {
-                Some(v) => serde_json::from_slice(&v)
-                    .map_err(|e| ConflictableTransactionError::Abort(e.to_string()))?,
-                None => PeerStats::default(),
-            };
-            stats.insert(k.clone(), current);
-        }
-        if let Some(s) = stats.get_mut(&k) {
-            s.add(scores);
-        }
-    }
-    Ok(())
 }
 
 impl Flusher {

@@ -2,26 +2,27 @@
 //! token indexes. Callers see [`Store`] and [`AssessmentRecord`], never a sled type, so a
 //! second backend can be added behind the same API.
 //!
-//! Key layout (one tree, `assessments-v1`):
+//! Key layout (tree `assessments-v1`):
 //! - `a` + creation time (8-byte big-endian microseconds) + 16-byte uuid -> the record (JSON)
 //! - `i` + 16-byte uuid -> the record key (24 bytes after the `a`)
 //! - `e` + 32-byte SHA-256 of the edit token -> the record key
 //! - `r` + 32-byte SHA-256 of the report token -> the record key
-//! - `p` + questionnaire id + NUL + version + NUL + segment -> [`PeerStats`] (JSON); the
-//!   segment is empty for all assessments, else the profile's business type
 //! - `q` + content hash -> the questionnaire file's text, for reports whose file changed
 //! - `B` + broker id -> [`Broker`]; `T` + SHA-256 of a broker token -> broker id
 //!   (`brokers.rs`)
 //! - `b` + broker id + [`Position`] -> [`PortfolioEntry`]; `m` + broker id + assessment id
 //!   -> its position (`portfolio.rs`)
 //!
+//! and tree `peer-snapshots-v1`: `current` -> the latest [`crate::peers::PeerSnapshot`]
+//! (`snapshots.rs`). (Versions before snapshots kept running peer statistics under `p` +
+//! questionnaire id + version + segment; nothing reads them any more.)
+//!
 //! Records are keyed by creation time so that new records append to the end of the tree:
 //! random uuid keys spread every write over every leaf, which here cost half the write
 //! rate and let memory grow with the data. Lookups by id go through the small `i` index.
 //!
 //! Durability: a write is acknowledged only after it is on disk. A single flusher thread
-//! groups the waiting requests, commits the group's submissions (records and peer
-//! statistics) in one transaction, runs sled's flush and then `fdatasync`s the database
+//! groups the waiting requests, commits the group's submissions in one transaction, runs sled's flush and then `fdatasync`s the database
 //! file, because sled 0.34 flushes with `sync_file_range`, which leaves data in the disk's
 //! write cache (sled issue 1452). Drafts are written by the request's own thread, indexes
 //! first and the record last, and then wait for the next flush.
@@ -34,9 +35,9 @@ mod backup;
 mod brokers;
 mod flusher;
 pub mod owner_only;
-mod peers;
 mod portfolio;
 mod record;
+mod snapshots;
 mod sweep;
 
 pub use backup::{
@@ -44,7 +45,6 @@ pub use backup::{
     BACKUP_VERSION,
 };
 pub use brokers::{Broker, BrokerStatus};
-pub use peers::{PeerStats, HISTOGRAM_BINS};
 pub use portfolio::{
     Membership, PortfolioEntry, PortfolioFilter, PortfolioItem, PortfolioPage, PortfolioStatus,
     Position, RecordSummary,
@@ -62,7 +62,7 @@ use uuid::Uuid;
 
 use crate::tokens::TokenDigest;
 use flusher::{Commit, Flusher, Outcome, Refusal};
-use peers::peer_key;
+use snapshots::Snapshots;
 
 /// sled's page cache. Its default (1 GiB) would let the process grow with the data.
 pub const CACHE_CAPACITY_BYTES: u64 = 16 * 1024 * 1024;
@@ -141,6 +141,7 @@ pub struct Store {
     tree: sled::Tree,
     db: sled::Db,
     flusher: Flusher,
+    snapshots: Snapshots,
     _lock: File,
 }
 
@@ -193,6 +194,7 @@ impl Store {
             .open()
             .map_err(|e| open_err(e.to_string()))?;
         let tree = db.open_tree(TREE).map_err(|e| open_err(e.to_string()))?;
+        let snapshots = Snapshots::open(&db).map_err(|e| open_err(e.to_string()))?;
         // sled creates its files with the process's umask (0077 in the `shindan` binary,
         // the caller's in a library user): make the new ones owner-only too.
         owner_only::tighten(dir).map_err(|e| open_err(e.to_string()))?;
@@ -210,6 +212,7 @@ impl Store {
             tree,
             db,
             flusher,
+            snapshots,
             _lock: lock,
         })
     }
@@ -228,8 +231,7 @@ impl Store {
         ])
     }
 
-    /// Stores a new record and its indexes, without waiting for the disk and without
-    /// counting it in the peer statistics (drafts, restore).
+    /// Stores a new record and its indexes, without waiting for the disk (drafts, restore).
     #[tracing::instrument(skip_all, fields(id = %record.id))]
     pub fn insert(&self, record: &AssessmentRecord) -> Result<(), StoreError> {
         // Indexes first, the record last, so the record's insert is the commit point.
@@ -241,8 +243,8 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a new record durably. A submitted one is committed by the flusher together
-    /// with the peer statistics it changes.
+    /// Stores a new record durably. A submitted one is committed by the flusher, in its
+    /// group's transaction.
     pub async fn create(&self, record: &AssessmentRecord) -> Result<(), StoreError> {
         if record.status != Status::Submitted {
             self.insert(record)?;
@@ -262,9 +264,8 @@ impl Store {
     }
 
     /// Submits a draft durably: `change` sees the current record and either marks it
-    /// submitted or refuses. The flusher thread commits it with the peer statistics in
-    /// one transaction, so every submitted record is counted exactly once and two
-    /// submissions of one draft cannot both succeed.
+    /// submitted or refuses. The flusher thread commits it in its group's transaction, so
+    /// two submissions of one draft cannot both succeed.
     pub async fn submit<E: Send + 'static>(
         &self,
         id: Uuid,
@@ -317,42 +318,6 @@ impl Store {
             .tree
             .get(key(ARCHIVE, hash.as_bytes()))?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
-    }
-
-    /// How many submitted assessments the statistics count, without decoding the rest
-    /// (report ETags need only this).
-    pub fn peer_count(
-        &self,
-        questionnaire: &str,
-        version: &str,
-        segment: Option<&str>,
-    ) -> Result<u64, StoreError> {
-        #[derive(serde::Deserialize)]
-        struct Count {
-            count: u64,
-        }
-        let k = peer_key(questionnaire, version, segment.unwrap_or(""));
-        match self.tree.get(k)? {
-            Some(v) => serde_json::from_slice::<Count>(&v)
-                .map(|c| c.count)
-                .map_err(|e| StoreError::Corrupt(e.to_string())),
-            None => Ok(0),
-        }
-    }
-
-    /// The peer statistics of a questionnaire version, for all assessments
-    /// (`segment` = `None`) or for one business type.
-    pub fn peer_stats(
-        &self,
-        questionnaire: &str,
-        version: &str,
-        segment: Option<&str>,
-    ) -> Result<PeerStats, StoreError> {
-        let k = peer_key(questionnaire, version, segment.unwrap_or(""));
-        match self.tree.get(k)? {
-            Some(v) => serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string())),
-            None => Ok(PeerStats::default()),
-        }
     }
 
     /// Waits until every write made before this call is on disk. Never blocks the caller's

@@ -118,6 +118,16 @@ impl AssessmentRecord {
         }
     }
 
+    /// The company this record counts as in the peer statistics: its folded company name
+    /// (or, without one, the record itself).
+    pub fn company(&self) -> crate::peers::CompanyKey {
+        let name = self
+            .profile
+            .get(crate::assessment::COMPANY_NAME_FIELD)
+            .and_then(Value::as_str);
+        crate::peers::CompanyKey::of(name, self.id)
+    }
+
     /// The business-type segment for peer comparison, when the profile names one.
     pub fn segment(&self) -> Option<&str> {
         self.profile.get(SEGMENT_FIELD).and_then(Value::as_str)

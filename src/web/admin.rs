@@ -1,6 +1,6 @@
 //! The admin API under `/api/v1/admin`: the command line's broker operations, for adding
-//! brokers without stopping the server. Off unless `SHINDAN_ADMIN_TOKEN` is set; every
-//! route takes that token as a bearer token ([`Admin`]).
+//! brokers without stopping the server, and taking a peer snapshot. Off unless
+//! `SHINDAN_ADMIN_TOKEN` is set; every route takes that token as a bearer token ([`Admin`]).
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -11,7 +11,9 @@ use super::auth::Admin;
 use super::error::{ApiError, ErrorCode};
 use super::AppState;
 use crate::accounts::{self, AccountError};
-use crate::store::Broker;
+use crate::assessment::AssessmentError;
+use crate::peers::Published;
+use crate::store::{Broker, StoreError};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -21,6 +23,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/brokers/{id}", web::get().to(one))
             .route("/brokers/{id}", web::delete().to(revoke))
             .route("/brokers/{id}/rotate", web::post().to(rotate))
+            .route("/peer-snapshots", web::post().to(peer_snapshot))
             .default_service(web::to(super::not_found)),
     );
 }
@@ -123,4 +126,36 @@ async fn rotate(
     let mut out = broker_json(&broker);
     out["token"] = token.expose().into();
     Ok(no_store(HttpResponse::Ok(), out))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotRequest {}
+
+/// A snapshot as the admin API and the command line show it.
+fn snapshot_json(p: &Published) -> Value {
+    json!({"id": p.id, "created_at": p.created_at, "companies": p.companies})
+}
+
+/// Takes a peer snapshot now: 201 with it, or 409 `too_few_changes` (nothing stored). The
+/// scan of every record runs on a blocking thread, never on a request worker.
+#[tracing::instrument(skip_all)]
+async fn peer_snapshot(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    _body: web::Json<SnapshotRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let taken = web::block(move || store.take_peer_snapshot(chrono::Utc::now()))
+        .await
+        .map_err(|e| StoreError::Storage(e.to_string()))
+        .and_then(|r| r)
+        .map_err(AssessmentError::from)?;
+    match taken {
+        Ok(published) => {
+            tracing::info!(id = %published.id, companies = published.companies, "peer snapshot taken");
+            Ok(no_store(HttpResponse::Created(), snapshot_json(&published)))
+        }
+        Err(few) => Err(ApiError::new(ErrorCode::TooFewChanges, few.to_string())),
+    }
 }

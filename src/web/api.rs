@@ -13,7 +13,9 @@ use super::error::{ApiError, ErrorCode};
 use super::limits::Limit;
 use super::AppState;
 use crate::assessment::{self, AssessmentError, Changes};
+use crate::peers::PeerView;
 use crate::questionnaire::{Questionnaire, Text};
+use crate::report::analysis::local_day;
 use crate::scoring::{round1, Scores};
 use crate::store::{AssessmentRecord, Status};
 use crate::tokens::{EditToken, ReportToken};
@@ -247,12 +249,13 @@ async fn get_report(
         .map(|f| json!({"id": f.id, "kind": f.kind, "text": f.text}))
         .collect();
     Ok(private_json(json!({
-            "id": record.id,
-            "questionnaire": record.questionnaire,
-            "profile": record.profile,
-            "submitted_at": record.submitted_at,
-            "scores": scores_json(&q, scores),
-            "findings": findings,
+        "id": record.id,
+        "questionnaire": record.questionnaire,
+        "profile": record.profile,
+        "submitted_at": record.submitted_at,
+        "scores": scores_json(&q, scores),
+        "findings": findings,
+        "peers": peers_json(&q, state.peers_for(&record).view.as_ref()),
     })))
 }
 
@@ -282,6 +285,25 @@ pub fn scores_json(q: &Questionnaire, s: &Scores) -> Value {
         })).collect::<Vec<_>>(),
         "overall": s.overall.map(round1),
         "grade": s.grade,
+    })
+}
+
+/// The peer comparison as the API shows it: what the report page shows, by the same
+/// rules (`null` when the page shows none).
+pub fn peers_json(q: &Questionnaire, view: Option<&PeerView>) -> Value {
+    let Some(v) = view else {
+        return Value::Null;
+    };
+    json!({
+        "snapshot_date": local_day(v.as_of),
+        "companies": v.companies,
+        "segment": v.segment,
+        "domains": q.domains.iter().map(|d| json!({
+            "id": d.id,
+            "average": v.averages.get(&d.id).copied().map(round1),
+        })).collect::<Vec<_>>(),
+        "overall_average": v.overall_average.map(round1),
+        "rank_band": v.band.map(|b| b.code()),
     })
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::api::{report_url, scores_json};
+use super::api::{peers_json, report_url, scores_json};
 use super::auth::ApiBroker;
 use super::error::{ApiError, ErrorCode};
 use super::AppState;
@@ -215,11 +215,18 @@ async fn detail(
         .ok_or_else(not_found)?;
     let mut out = item_json(&item);
     let r = &item.record;
-    out["scores"] = match (
-        &r.scores,
-        state.questionnaire_of(&r.questionnaire, r.status),
-    ) {
-        (Some(s), Some(q)) => scores_json(&q, s),
+    let q = state.questionnaire_of(&r.questionnaire, r.status);
+    out["scores"] = match (&r.scores, &q) {
+        (Some(s), Some(q)) => scores_json(q, s),
+        _ => Value::Null,
+    };
+    // The summary lacks the profile, which names the company and its business type.
+    let full = match (&q, r.status) {
+        (Some(_), Status::Submitted) => state.store.get(r.id).map_err(AssessmentError::from)?,
+        _ => None,
+    };
+    out["peers"] = match (&q, &full) {
+        (Some(q), Some(full)) => peers_json(q, state.peers_for(full).view.as_ref()),
         _ => Value::Null,
     };
     Ok(HttpResponse::Ok()

@@ -44,6 +44,7 @@ pub enum ErrorCode {
     InvalidField,
     AdminDisabled,
     BrokerRevoked,
+    TooFewChanges,
     RateLimited,
     InconsistentRecord,
     Internal,
@@ -62,9 +63,11 @@ impl ErrorCode {
             Unauthorized => StatusCode::UNAUTHORIZED,
             CrossOrigin | FormExpired => StatusCode::FORBIDDEN,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            AlreadySubmitted | NotSubmitted | QuestionnaireUnavailable | BrokerRevoked => {
-                StatusCode::CONFLICT
-            }
+            AlreadySubmitted
+            | NotSubmitted
+            | QuestionnaireUnavailable
+            | BrokerRevoked
+            | TooFewChanges => StatusCode::CONFLICT,
             InvalidBody | UnknownProfileField | InvalidProfileValue | UnknownQuestion
             | UnknownOption | NaNotAllowed | InvalidAnswer | InvalidPrevious
             | MissingProfileField | UnansweredQuestion | InvalidField => {
@@ -104,6 +107,7 @@ impl ErrorCode {
             InvalidField => "invalid_field",
             AdminDisabled => "admin_disabled",
             BrokerRevoked => "broker_revoked",
+            TooFewChanges => "too_few_changes",
             RateLimited => "rate_limited",
             InconsistentRecord => "inconsistent_record",
             Internal => "internal",

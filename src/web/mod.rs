@@ -36,6 +36,16 @@ use crate::questionnaire::{parse_file, Catalog, Questionnaire};
 use crate::store::Store;
 use crate::store::{AssessmentRecord, Status};
 
+/// What the published peer snapshot lets one submitted record see.
+#[derive(Debug, Clone, Default)]
+pub struct PeerLookup {
+    /// The revision of the snapshot's section of the record's questionnaire version:
+    /// reports name it in their ETag, since what they show changes only with it.
+    pub revision: Option<uuid::Uuid>,
+    /// The comparison, when the section allows one for this record.
+    pub view: Option<crate::peers::PeerView>,
+}
+
 /// What every handler can reach.
 pub struct AppState {
     pub catalog: Catalog,
@@ -57,6 +67,29 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The peers a submitted record is compared with, by the rules of [`crate::peers`]:
+    /// none for a draft or a record compared with a previous assessment.
+    pub fn peers_for(&self, record: &AssessmentRecord) -> PeerLookup {
+        if record.status != Status::Submitted || record.previous.is_some() {
+            return PeerLookup::default();
+        }
+        let Some(published) = self.store.published_peers() else {
+            return PeerLookup::default();
+        };
+        let qr = &record.questionnaire;
+        let Some(section) = published.section(&qr.id, &qr.version) else {
+            return PeerLookup::default();
+        };
+        PeerLookup {
+            revision: Some(section.revision),
+            view: section.view(
+                &record.company(),
+                record.segment(),
+                record.scores.as_ref().and_then(|s| s.overall),
+            ),
+        }
+    }
+
     /// The questionnaire a record was answered with: the loaded file when it is the same
     /// one (same content hash; any hash for a draft, which follows its version's file),
     /// else the archived text of the exact file a submitted record was scored with.

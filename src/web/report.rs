@@ -1,6 +1,7 @@
 //! Report pages and exports behind a report token: the page, its self-contained download,
 //! the radar SVG and the CSV files. A report changes only when its comparison series
-//! does, so every response carries an ETag and `If-None-Match` gets a 304.
+//! does, that is when a new peer snapshot refreshes its questionnaire version (never with
+//! a submission), so every response carries an ETag and `If-None-Match` gets a 304.
 
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
@@ -14,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::error::{ErrorCode, PageError};
 use super::lang::PageLang;
 use super::pages;
-use super::AppState;
+use super::{AppState, PeerLookup};
 use crate::i18n::Lang;
 use crate::questionnaire::Questionnaire;
 use crate::report::{self, page::ReportPage};
@@ -99,9 +100,9 @@ struct Loaded {
     token: ReportToken,
     record: Arc<AssessmentRecord>,
     q: Arc<Questionnaire>,
-    /// How many assessments the peer statistics count (all, segment); `None` when the
-    /// report compares with a previous assessment instead.
-    peer_counts: Option<(u64, Option<u64>)>,
+    /// What the published peer snapshot lets this report show (nothing when it compares
+    /// with a previous assessment).
+    peers: PeerLookup,
     previous: Option<Arc<AssessmentRecord>>,
 }
 
@@ -119,9 +120,9 @@ impl Loaded {
         h.update(self.record.id.as_bytes());
         h.update(self.record.updated_at.to_rfc3339());
         h.update(&self.q.hash);
-        if let Some((all, segment)) = self.peer_counts {
-            h.update(all.to_le_bytes());
-            h.update(segment.unwrap_or(u64::MAX).to_le_bytes());
+        // The view is a function of the record and the section's revision alone.
+        if let Some(revision) = self.peers.revision {
+            h.update(revision.as_bytes());
         }
         if let Some(p) = &self.previous {
             h.update(p.id.as_bytes());
@@ -130,27 +131,12 @@ impl Loaded {
         format!("\"{}\"", hex::encode(&digest[..12]))
     }
 
-    /// Runs `f` on the report's analysis, loading the peer statistics it compares with.
-    fn with_analysis<R>(&self, store: &Store, f: impl FnOnce(&report::Analysis) -> R) -> R {
-        let stats = |segment: Option<&str>| {
-            let qr = &self.record.questionnaire;
-            store
-                .peer_stats(&qr.id, &qr.version, segment)
-                .inspect_err(|e| tracing::error!(error = %e, "peer statistics unreadable"))
-                .ok()
-        };
-        let (peers, segment) = match self.peer_counts {
-            Some(_) => (
-                stats(None),
-                self.record.segment().and_then(|s| stats(Some(s))),
-            ),
-            None => (None, None),
-        };
+    /// Runs `f` on the report's analysis.
+    fn with_analysis<R>(&self, f: impl FnOnce(&report::Analysis) -> R) -> R {
         let analysis = report::analyse(
             &self.q,
             &self.record,
-            peers.as_ref(),
-            segment.as_ref(),
+            self.peers.view.as_ref(),
             self.previous.as_deref(),
         );
         f(&analysis)
@@ -190,30 +176,12 @@ fn load(
             .map_err(store_err)?,
         None => None,
     };
-    let peer_counts = if previous.is_some() {
-        None
-    } else {
-        let qr = &record.questionnaire;
-        let all = state
-            .store
-            .peer_count(&qr.id, &qr.version, None)
-            .map_err(store_err)?;
-        let seg = match record.segment() {
-            Some(s) => Some(
-                state
-                    .store
-                    .peer_count(&qr.id, &qr.version, Some(s))
-                    .map_err(store_err)?,
-            ),
-            None => None,
-        };
-        Some((all, seg))
-    };
+    let peers = state.peers_for(&record);
     Ok(Ok(Loaded {
         token,
         record,
         q,
-        peer_counts,
+        peers,
         previous,
     }))
 }
@@ -298,8 +266,8 @@ impl Kind {
         }
     }
 
-    fn render(self, store: &Store, l: &Loaded, lang: Lang) -> String {
-        l.with_analysis(store, |analysis| match self {
+    fn render(self, l: &Loaded, lang: Lang) -> String {
+        l.with_analysis(|analysis| match self {
             Kind::Page | Kind::Download => {
                 let radar = report::radar_svg(analysis, lang);
                 let path = l.path();
@@ -341,7 +309,7 @@ fn serve(
         etag,
         kind.content_type(),
         kind.attachment(&l, lang.lang),
-        || kind.render(&state.store, &l, lang.lang),
+        || kind.render(&l, lang.lang),
     ))
 }
 

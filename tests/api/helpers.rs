@@ -90,6 +90,7 @@ pub async fn spawn_app_configured(
         draft_ttl: shindan::config::days(shindan::config::DEFAULT_DRAFT_DAYS),
         sweep_every: shindan::config::DEFAULT_SWEEP_EVERY,
         trusted_proxies: Vec::new(),
+        peer_snapshot_interval: Config::default().peer_snapshot_interval,
     };
     adjust(&mut config);
     let app = Application::build(&config).expect("the application builds");

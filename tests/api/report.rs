@@ -112,26 +112,15 @@ async fn hostile_company_names_and_labels_are_escaped_in_html_and_svg() {
 }
 
 #[tokio::test]
-async fn the_peer_average_and_rank_appear_at_the_fifth_submission_and_not_before() {
+async fn submissions_alone_never_show_peers() {
+    // Peers come from published snapshots only (see `peers.rs`): twelve submissions and no
+    // snapshot show none.
     let app = spawn_app_with(&small_questionnaires()).await;
-    let strong = json!({"questionnaire": "fixture", "answers": {"q1": "yes", "q2": "yes", "q3": "yes", "q4": "a"}, "submit": true});
-    let weak = weak();
-    for n in 1..=5 {
-        let last = app.created(if n == 5 { &strong } else { &weak }).await;
+    for _ in 0..12 {
+        let last = app.created(&weak()).await;
         let svg = text(&app, &format!("/r/{}/radar.svg?lang=en", token(&last))).await;
         let html = text(&app, &format!("/r/{}?lang=en", token(&last))).await;
-        if n < 5 {
-            assert!(
-                !svg.contains("Peer average") && !html.contains("Top "),
-                "peers shown with {n}"
-            );
-        } else {
-            assert!(svg.contains("Peer average (5 assessments)"), "{svg}");
-            // The strong one is alone at the top: 1 of 5.
-            assert!(
-                html.contains("<strong>top 20%</strong> of 5 assessments with this questionnaire")
-            );
-        }
+        assert!(!svg.contains("Peer average") && !html.contains("top "));
     }
 }
 
@@ -329,9 +318,14 @@ fn latin_words(html: &str, allowed: &[&str]) -> Vec<String> {
 async fn japanese_reports_with_peers_and_with_a_previous_assessment_show_no_english() {
     let app = spawn_app_with(&small_questionnaires()).await;
     let mut last = Value::Null;
-    for _ in 0..5 {
+    // The fixture names no company: eleven submissions are eleven companies.
+    for _ in 0..11 {
         last = app.created(&weak()).await;
     }
+    app.store
+        .take_peer_snapshot(chrono::Utc::now())
+        .unwrap()
+        .expect("eleven companies");
     let mut body = weak();
     body["previous"] = json!(token(&last));
     let compared = app.created(&body).await;
@@ -340,6 +334,9 @@ async fn japanese_reports_with_peers_and_with_a_previous_assessment_show_no_engl
     ];
     for t in [token(&last), token(&compared)] {
         let html = text(&app, &format!("/r/{t}?lang=ja")).await;
+        if t == token(&last) {
+            assert!(html.contains("同業他社の平均(10社以上)"), "{html}");
+        }
         let body_html = html
             .split("<body")
             .nth(1)
