@@ -206,7 +206,7 @@ impl Store {
         // The backup holds records only; their peer statistics are rebuilt here once.
         for (k, s) in stats {
             let value = serde_json::to_vec(&s).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            self.tree.insert(k, value)?;
+            self.write(|| Ok(self.tree.insert(k, value)?))?;
         }
         self.flush_now()?;
         Ok(records.len())
