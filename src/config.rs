@@ -11,6 +11,11 @@ pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_QUESTIONNAIRES: &str = "./questionnaires";
 /// The largest request body accepted, JSON or form.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Free space (MiB) kept on the data directory's file system when nothing else is said:
+/// below it, writes are refused with 503 `storage_unavailable` and reads go on. Room for
+/// sled's own housekeeping (a 512 KiB segment at a time, and the nodes it reorganises
+/// while reading) and for a restart.
+pub const DEFAULT_RESERVE_MB: u64 = 64;
 
 /// Requests allowed per client address on the routes that take a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +67,8 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` names the client for rate limits; a request
     /// from any other address is keyed by that address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Free space kept on the data directory's file system, in MiB (0: none).
+    pub reserve_mb: u64,
 }
 
 impl Default for Config {
@@ -75,6 +82,7 @@ impl Default for Config {
             admin_token: None,
             rate_limits: RateLimits::default(),
             trusted_proxies: Vec::new(),
+            reserve_mb: DEFAULT_RESERVE_MB,
         }
     }
 }

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use shindan::accounts;
 use shindan::config::{
     AdminToken, Config, RateLimits, DEFAULT_BIND, DEFAULT_DATA_DIR, DEFAULT_QUESTIONNAIRES,
+    DEFAULT_RESERVE_MB,
 };
 use shindan::questionnaire::load_dir;
 use shindan::startup::Application;
@@ -126,6 +127,11 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// Free space (MiB) to keep on the data directory's disk: below it, writes are refused
+    /// with 503 storage_unavailable and reads go on; writes resume once there is room.
+    /// 0 keeps none (the disk can then fill up, and some reads fail until a restart).
+    #[arg(long, env = "SHINDAN_RESERVE_MB", default_value_t = DEFAULT_RESERVE_MB)]
+    reserve_mb: u64,
 }
 
 fn main() -> ExitCode {
@@ -176,6 +182,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     ..RateLimits::default()
                 },
                 trusted_proxies: args.trusted_proxies,
+                reserve_mb: args.reserve_mb,
             };
             let app = Application::build(&config)?;
             actix_web::rt::System::new()

@@ -47,7 +47,10 @@ impl Application {
     /// Loads the questionnaires, opens the store and binds `config.bind`.
     pub fn build(config: &Config) -> Result<Application, StartupError> {
         let catalog = load_dir(&config.questionnaires).map_err(StartupError::Questionnaires)?;
-        let store = Arc::new(Store::open(&config.data_dir)?);
+        let store = Arc::new(
+            Store::open(&config.data_dir)?
+                .with_reserve(config.reserve_mb.saturating_mul(1024 * 1024)),
+        );
         let first_write = |reason: StoreError| StartupError::FirstWrite {
             dir: config.data_dir.display().to_string(),
             reason,

@@ -1,13 +1,24 @@
 //! Whether the store still accepts writes, and why not.
 //!
-//! sled 0.34 stops taking writes after its first I/O error (its "global error"), and after a
-//! failed flush the kernel may have dropped dirty pages, so a later successful `fdatasync`
-//! would prove nothing. Either way the store is failed until the process restarts and sled
-//! recovers from its log: [`Health`] is a latch, set by the first write or flush that fails
-//! and never cleared. Every write checks it first, so a refused write changes nothing;
-//! `/healthz` reports it.
+//! First a reserve ([`Reserve`]): writes are refused while the data directory's file
+//! system has less free space than the reserve, so that our own writes never fill the disk.
+//! That matters because sled 0.34 also writes while reading (it splits and consolidates
+//! nodes on the way to a key): on a disk full to the last block some reads fail too. Below
+//! the reserve every read works, and writes resume by themselves once there is room.
+//!
+//! Then a latch ([`Health`]), for when the disk fills anyway (another program took the
+//! reserve) or fails. sled stops taking writes after its first I/O error (its "global
+//! error"), and after a failed flush the kernel may have dropped dirty pages, so a later
+//! successful `fdatasync` would prove nothing. Either way the store is failed until the
+//! process restarts and sled recovers from its log: the latch is set by the first write or
+//! flush that fails and never cleared.
+//!
+//! Every write checks both first, so a refused write changes nothing; `/healthz` reports
+//! them.
 
 use std::io::ErrorKind;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use super::StoreError;
@@ -57,6 +68,69 @@ impl std::fmt::Display for Fault {
     }
 }
 
+const MIB: u64 = 1024 * 1024;
+
+/// Free space kept on the data directory's file system: below it, writes are refused.
+#[derive(Debug)]
+pub(super) struct Reserve {
+    dir: PathBuf,
+    bytes: u64,
+    /// Whether the last look found too little room (to log the changes only).
+    short: AtomicBool,
+}
+
+impl Reserve {
+    /// Keeps `bytes` free on the file system of `dir` (0: no reserve).
+    pub(super) fn new(dir: PathBuf, bytes: u64) -> Reserve {
+        Reserve {
+            dir,
+            bytes,
+            short: AtomicBool::new(false),
+        }
+    }
+
+    pub(super) fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// Refuses when the file system has less room than the reserve. A file system that
+    /// cannot be measured is not called full: the latch still catches a real failure.
+    pub(super) fn check(&self) -> Result<(), StoreError> {
+        if self.bytes == 0 {
+            return Ok(());
+        }
+        let Ok(free) = fs2::available_space(&self.dir) else {
+            return Ok(());
+        };
+        let short = free < self.bytes;
+        if short != self.short.swap(short, Ordering::Relaxed) {
+            if short {
+                tracing::error!(
+                    free_mib = free / MIB,
+                    reserve_mib = self.bytes / MIB,
+                    "the data directory's disk is almost full; refusing writes until there is room"
+                );
+            } else {
+                tracing::warn!(
+                    free_mib = free / MIB,
+                    "room on the data directory's disk again; taking writes"
+                );
+            }
+        }
+        if !short {
+            return Ok(());
+        }
+        Err(StoreError::Unavailable {
+            fault: Fault::DiskFull,
+            detail: format!(
+                "{:.1} MiB free on the data directory's file system, less than the reserve of {} MiB",
+                free as f64 / MIB as f64,
+                self.bytes / MIB
+            ),
+        })
+    }
+}
+
 /// The first failure, kept until the process ends.
 #[derive(Debug)]
 struct Failure {
@@ -93,7 +167,10 @@ impl Health {
             StoreError::Unavailable { fault, .. } => *fault,
             _ => Fault::Failed,
         };
-        let detail = e.to_string();
+        let detail = match e {
+            StoreError::Unavailable { detail, .. } => detail.clone(),
+            _ => e.to_string(),
+        };
         let failure = Failure {
             fault,
             detail: detail.clone(),

@@ -26,10 +26,12 @@
 //! write cache (sled issue 1452). Drafts are written by the request's own thread, indexes
 //! first and the record last, and then wait for the next flush.
 //!
-//! Faults: an I/O error from sled is [`StoreError::Unavailable`] with its [`Fault`] (a full
-//! disk is told apart), never a generic error. The first write or flush that fails sets a
-//! latch (`health.rs`): from then on every write is refused before it changes anything,
-//! until the process restarts, while reads go on. [`Store::fault`] says why.
+//! Faults (`health.rs`): an I/O error from sled is [`StoreError::Unavailable`] with its
+//! [`Fault`] (a full disk is told apart), never a generic error. Writes are refused while
+//! the disk has less free space than the reserve ([`Store::with_reserve`]), so that sled
+//! never meets a full disk and every read goes on; they resume once there is room. The
+//! first write or flush that fails anyway sets a latch: from then on every write is refused
+//! before it changes anything, until the process restarts. [`Store::fault`] says why.
 
 mod backup;
 mod brokers;
@@ -59,7 +61,7 @@ use uuid::Uuid;
 
 use crate::tokens::TokenDigest;
 use flusher::{Commit, Flusher, Outcome, Refusal};
-use health::Health;
+use health::{Health, Reserve};
 use peers::peer_key;
 
 /// sled's page cache. Its default (1 GiB) would let the process grow with the data.
@@ -145,6 +147,8 @@ pub struct Store {
     flusher: Flusher,
     /// Set by the first failed write or flush; shared with the flusher.
     health: Arc<Health>,
+    /// Free space kept on the disk (none unless [`Store::with_reserve`] sets one).
+    reserve: Reserve,
     _lock: File,
 }
 
@@ -211,21 +215,40 @@ impl Store {
             db,
             flusher,
             health,
+            reserve: Reserve::new(dir.to_path_buf(), 0),
             _lock: lock,
         })
+    }
+
+    /// Keeps `bytes` free on the data directory's file system: below that, writes are
+    /// refused with [`Fault::DiskFull`] (and taken again once there is room), so that
+    /// sled never meets a full disk. 0 keeps none.
+    pub fn with_reserve(mut self, bytes: u64) -> Store {
+        let dir = self.reserve.dir().to_path_buf();
+        self.reserve = Reserve::new(dir, bytes);
+        self
+    }
+
+    /// Whether a write may start: the store has not failed and the disk has room.
+    fn writable(&self) -> Result<(), StoreError> {
+        self.health.check()?;
+        self.reserve.check()
     }
 
     /// Runs a write of this thread: refused at once when the store has failed (so a
     /// refused write changes nothing), and a storage fault it meets fails the store.
     fn write<T>(&self, f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.health.check()?;
+        self.writable()?;
         f().map_err(|e| self.health.note(e))
     }
 
-    /// Why the store refuses writes, or `None` while it accepts them. Once set, only a
-    /// restart clears it.
+    /// Why the store refuses writes, or `None` while it accepts them. A failed store stays
+    /// failed until a restart; a disk below the reserve accepts writes again once there is
+    /// room.
     pub fn fault(&self) -> Option<Fault> {
-        self.health.fault()
+        self.health
+            .fault()
+            .or_else(|| self.reserve.check().err().map(|_| Fault::DiskFull))
     }
 
     /// The keys and values a new record is stored under: indexes first, record last.
@@ -265,7 +288,7 @@ impl Store {
             self.insert(record)?;
             return self.durable().await;
         }
-        self.health.check()?;
+        self.writable()?;
         let commit = Commit::Insert {
             entries: Self::entries(record)?,
             record: Box::new(record.clone()),
@@ -288,7 +311,7 @@ impl Store {
         id: Uuid,
         mut change: impl FnMut(&mut AssessmentRecord) -> Result<(), E> + Send + 'static,
     ) -> Result<AssessmentRecord, UpdateError<E>> {
-        self.health.check()?;
+        self.writable()?;
         let Some(k) = self.record_key_of(id)? else {
             return Err(UpdateError::NotFound);
         };
@@ -310,6 +333,10 @@ impl Store {
     /// Keeps the text of a questionnaire under its content hash (once).
     pub fn archive_questionnaire(&self, hash: &str, source: &str) -> Result<(), StoreError> {
         let k = key(ARCHIVE, hash.as_bytes());
+        // Usually there already: then a start writes nothing, even on a full disk.
+        if self.tree.get(&k)?.is_some() {
+            return Ok(());
+        }
         self.write(|| {
             let _ =
                 self.tree
@@ -456,7 +483,7 @@ impl Store {
         id: Uuid,
         mut change: impl FnMut(&mut AssessmentRecord) -> Result<(), E>,
     ) -> Result<AssessmentRecord, UpdateError<E>> {
-        self.health.check()?;
+        self.writable()?;
         let Some(k) = self.record_key_of(id)? else {
             return Err(UpdateError::NotFound);
         };

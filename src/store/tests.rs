@@ -529,3 +529,41 @@ fn a_full_disk_is_an_unavailable_store_not_a_generic_error() {
         std::io::Error::from_raw_os_error(28)
     )));
 }
+
+#[tokio::test]
+async fn below_the_reserve_writes_are_refused_and_what_was_written_still_flushes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (kept, _, report) = record(0);
+    store.insert(&kept).unwrap();
+    store.archive_questionnaire("sha256:01", "x").unwrap();
+    // More room than any disk has: the disk is "almost full".
+    let store = store.with_reserve(u64::MAX);
+    assert_eq!(store.fault(), Some(Fault::DiskFull));
+
+    let (other, _, _) = record(1);
+    match store.insert(&other).unwrap_err() {
+        StoreError::Unavailable {
+            fault: Fault::DiskFull,
+            detail,
+        } => assert!(detail.contains("less than the reserve"), "{detail}"),
+        e => panic!("{e:?}"),
+    }
+    assert!(is_disk_full(&store.add_broker("A").unwrap_err()));
+    assert!(is_disk_full(
+        &store.archive_questionnaire("sha256:02", "y").unwrap_err()
+    ));
+    // An archive that is there already needs no write: a start on a full disk works.
+    store.archive_questionnaire("sha256:01", "x").unwrap();
+    // A write made before goes on to disk, and reads go on.
+    store.durable().await.unwrap();
+    assert_eq!(
+        store.find_by_report(&report.digest()).unwrap().as_ref(),
+        Some(&kept)
+    );
+    assert!(store.get(other.id).unwrap().is_none());
+    // The reserve refuses; it does not fail the store: with room, writes are taken again.
+    let store = store.with_reserve(0);
+    assert_eq!(store.fault(), None);
+    store.insert(&other).unwrap();
+}

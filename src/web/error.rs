@@ -192,7 +192,8 @@ fn retry_later(code: ErrorCode, res: &mut actix_web::HttpResponseBuilder) {
 pub fn store_code(e: &StoreError) -> ErrorCode {
     match e {
         StoreError::Unavailable { fault, .. } => {
-            tracing::warn!(%fault, error = %e, "write refused: storage unavailable");
+            // The store logs the failure, or the lack of room, once when it starts.
+            tracing::debug!(%fault, error = %e, "refused: storage unavailable");
             ErrorCode::StorageUnavailable
         }
         _ => {
