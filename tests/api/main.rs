@@ -12,3 +12,4 @@ mod json_flow;
 mod process;
 mod questionnaires;
 mod report;
+mod storage_faults;
