@@ -25,6 +25,11 @@ pub const DEFAULT_DRAFT_DAYS: u32 = 90;
 pub const DEFAULT_SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// Open connections per worker thread; more wait in the listen queue.
 pub const MAX_CONNECTIONS_PER_WORKER: usize = 2048;
+/// Free space (MiB) kept on the data directory's file system when nothing else is said:
+/// below it, writes are refused with 503 `storage_unavailable` and reads go on. Room for
+/// sled's own housekeeping (a 512 KiB segment at a time, and the nodes it reorganises
+/// while reading) and for a restart.
+pub const DEFAULT_RESERVE_MB: u64 = 64;
 
 /// How often the server tries to take a peer snapshot when nothing else is said.
 pub const DEFAULT_PEER_SNAPSHOT_INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
@@ -141,6 +146,8 @@ pub struct Config {
     pub sweep_every: Duration,
     /// How often the server tries to take a peer snapshot; `None` never.
     pub peer_snapshot_interval: Option<Duration>,
+    /// Free space kept on the data directory's file system, in MiB (0: none).
+    pub reserve_mb: u64,
 }
 
 impl Default for Config {
@@ -158,6 +165,7 @@ impl Default for Config {
             draft_ttl: days(DEFAULT_DRAFT_DAYS),
             sweep_every: DEFAULT_SWEEP_EVERY,
             peer_snapshot_interval: Some(DEFAULT_PEER_SNAPSHOT_INTERVAL),
+            reserve_mb: DEFAULT_RESERVE_MB,
         }
     }
 }

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use shindan::accounts;
 use shindan::config::{
     AdminToken, Config, RateLimits, SnapshotInterval, DEFAULT_BIND, DEFAULT_BODY_TIMEOUT,
-    DEFAULT_DATA_DIR, DEFAULT_DRAFT_DAYS, DEFAULT_QUESTIONNAIRES,
+    DEFAULT_DATA_DIR, DEFAULT_DRAFT_DAYS, DEFAULT_QUESTIONNAIRES, DEFAULT_RESERVE_MB,
 };
 use shindan::questionnaire::load_dir;
 use shindan::restore;
@@ -160,6 +160,11 @@ struct ServeArgs {
     /// companies changed): e.g. 24h, 30m, 1h30m, or off.
     #[arg(long, env = "SHINDAN_PEER_SNAPSHOT_INTERVAL", default_value = "24h")]
     peer_snapshot_interval: SnapshotInterval,
+    /// Free space (MiB) to keep on the data directory's disk: below it, writes are refused
+    /// with 503 storage_unavailable and reads go on; writes resume once there is room.
+    /// 0 keeps none (the disk can then fill up, and some reads fail until a restart).
+    #[arg(long, env = "SHINDAN_RESERVE_MB", default_value_t = DEFAULT_RESERVE_MB)]
+    reserve_mb: u64,
 }
 
 fn main() -> ExitCode {
@@ -226,6 +231,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 draft_ttl: shindan::config::days(args.draft_days),
                 sweep_every: shindan::config::DEFAULT_SWEEP_EVERY,
                 peer_snapshot_interval: args.peer_snapshot_interval.0,
+                reserve_mb: args.reserve_mb,
             };
             let app = Application::build(&config)?;
             actix_web::rt::System::new()

@@ -22,6 +22,10 @@ pub enum StartupError {
     Questionnaires(Vec<Problem>),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The writes of a start (the questionnaires' archive, then a flush) failed, on a
+    /// full disk say: the server stops with this message rather than panic or serve.
+    #[error("cannot write to the data directory {dir} at start: {reason}")]
+    FirstWrite { dir: String, reason: StoreError },
     #[error("cannot read or create the session key in {path}: {source}")]
     SessionKey {
         path: String,
@@ -111,11 +115,20 @@ impl Application {
     /// Loads the questionnaires, opens the store and binds `config.bind`.
     pub fn build(config: &Config) -> Result<Application, StartupError> {
         let catalog = load_dir(&config.questionnaires).map_err(StartupError::Questionnaires)?;
-        let store = Arc::new(Store::open(&config.data_dir)?);
+        let store = Arc::new(
+            Store::open(&config.data_dir)?
+                .with_reserve(config.reserve_mb.saturating_mul(1024 * 1024)),
+        );
+        let first_write = |reason: StoreError| StartupError::FirstWrite {
+            dir: config.data_dir.display().to_string(),
+            reason,
+        };
         for q in catalog.all() {
-            store.archive_questionnaire(&q.hash, &q.source)?;
+            store
+                .archive_questionnaire(&q.hash, &q.source)
+                .map_err(first_write)?;
         }
-        store.flush_now()?;
+        store.flush_now().map_err(first_write)?;
         let listener = TcpListener::bind(&config.bind).map_err(|source| StartupError::Bind {
             addr: config.bind.clone(),
             source,

@@ -285,7 +285,7 @@ impl Store {
             self.restore_entry(*broker, *position, entry)?;
         }
         for s in &contents.snapshots {
-            self.restore_peer_snapshot(&s.value)?;
+            self.write(|| self.restore_peer_snapshot(&s.value))?;
         }
         self.flush_now()?;
         Ok(contents.records.len())

@@ -86,7 +86,7 @@ impl Store {
         let mut batch = sled::Batch::default();
         batch.insert(key(BROKER_TOKEN, &token.digest().0), broker.id.as_bytes());
         batch.insert(key(BROKER, broker.id.as_bytes()), encode(&broker)?);
-        self.tree.apply_batch(batch)?;
+        self.write(|| Ok(self.tree.apply_batch(batch)?))?;
         Ok((broker, token))
     }
 
@@ -137,30 +137,32 @@ impl Store {
     ) -> Result<Option<(Broker, bool)>, StoreError> {
         let k = key(BROKER, id.as_bytes());
         let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
-        let result: Result<_, TransactionError<StoreError>> = self.tree.transaction(|tx| {
-            let Some(v) = tx.get(&k)? else {
-                return Ok(None);
-            };
-            let old: Broker = serde_json::from_slice(&v)
-                .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?;
-            let mut new = old.clone();
-            if !change(&mut new) {
-                return Ok(Some((old, false)));
-            }
-            if let Some(d) = old.token_digest() {
-                tx.remove(key(BROKER_TOKEN, &d.0))?;
-            }
-            if new.status() == BrokerStatus::Active {
-                if let Some(d) = new.token_digest() {
-                    tx.insert(key(BROKER_TOKEN, &d.0), id.as_bytes())?;
+        self.write(|| {
+            let result: Result<_, TransactionError<StoreError>> = self.tree.transaction(|tx| {
+                let Some(v) = tx.get(&k)? else {
+                    return Ok(None);
+                };
+                let old: Broker = serde_json::from_slice(&v)
+                    .map_err(|e| abort(StoreError::Corrupt(e.to_string())))?;
+                let mut new = old.clone();
+                if !change(&mut new) {
+                    return Ok(Some((old, false)));
                 }
-            }
-            tx.insert(k.as_slice(), encode(&new).map_err(abort)?)?;
-            Ok(Some((new, true)))
-        });
-        result.map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => e.into(),
+                if let Some(d) = old.token_digest() {
+                    tx.remove(key(BROKER_TOKEN, &d.0))?;
+                }
+                if new.status() == BrokerStatus::Active {
+                    if let Some(d) = new.token_digest() {
+                        tx.insert(key(BROKER_TOKEN, &d.0), id.as_bytes())?;
+                    }
+                }
+                tx.insert(k.as_slice(), encode(&new).map_err(abort)?)?;
+                Ok(Some((new, true)))
+            });
+            result.map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => e.into(),
+            })
         })
     }
 
@@ -219,7 +221,6 @@ impl Store {
             batch.insert(key(BROKER_TOKEN, &d.0), broker.id.as_bytes());
         }
         batch.insert(key(BROKER, broker.id.as_bytes()), encode(broker)?);
-        self.tree.apply_batch(batch)?;
-        Ok(())
+        self.write(|| Ok(self.tree.apply_batch(batch)?))
     }
 }

@@ -5,17 +5,21 @@
 //! runs sled's flush, `fdatasync`s the database file, then answers every job of the group.
 //! One transaction per group keeps sled's transaction lock (which serialises everything)
 //! to a few short moments per flush.
+//!
+//! A failed flush fails the store (`health.rs`): that group and every later job is
+//! answered [`StoreError::Unavailable`], with the fault that caused it.
 
 use std::any::Any;
 use std::cell::RefCell;
 use std::fs::File;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread;
 
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use tokio::sync::oneshot;
 
+use super::health::{Fault, Health};
 use super::record::AssessmentRecord;
 use super::StoreError;
 
@@ -44,8 +48,8 @@ pub(super) enum Outcome {
     Failed(String),
 }
 
-type FlushReply = oneshot::Sender<Result<(), String>>;
-type CommitReply = oneshot::Sender<Result<Outcome, String>>;
+type FlushReply = oneshot::Sender<Result<(), StoreError>>;
+type CommitReply = oneshot::Sender<Result<Outcome, StoreError>>;
 
 enum Job {
     Flush(FlushReply),
@@ -55,20 +59,36 @@ enum Job {
 pub(super) struct Flusher {
     jobs: mpsc::Sender<Job>,
     db: sled::Db,
-    db_file: std::sync::Arc<File>,
-    syncs: std::sync::Arc<AtomicU64>,
+    db_file: Arc<File>,
+    syncs: Arc<AtomicU64>,
+    health: Arc<Health>,
 }
 
 /// sled's flush, then `fdatasync` of its database file; counts the syncs that succeeded.
-fn flush(db: &sled::Db, db_file: &File, syncs: &AtomicU64) -> Result<(), String> {
-    db.flush().map_err(|e| e.to_string())?;
-    db_file.sync_data().map_err(|e| e.to_string())?;
-    syncs.fetch_add(1, Ordering::Release);
-    Ok(())
+/// Refused at once when the store has failed; a failure fails the store.
+fn flush(
+    db: &sled::Db,
+    db_file: &File,
+    syncs: &AtomicU64,
+    health: &Health,
+) -> Result<(), StoreError> {
+    health.check()?;
+    let flushed = db
+        .flush()
+        .map(|_| ())
+        .map_err(StoreError::from)
+        .and_then(|()| db_file.sync_data().map_err(StoreError::from));
+    match flushed {
+        Ok(()) => {
+            syncs.fetch_add(1, Ordering::Release);
+            Ok(())
+        }
+        Err(e) => Err(health.fail(&e)),
+    }
 }
 
 /// Commits a group of submissions in one transaction; one outcome per submission.
-fn commit_group(tree: &sled::Tree, commits: Vec<Commit>) -> Result<Vec<Outcome>, String> {
+fn commit_group(tree: &sled::Tree, commits: Vec<Commit>) -> Result<Vec<Outcome>, StoreError> {
     let commits = RefCell::new(commits);
     let result = tree.transaction(|tx| {
         let mut commits = commits.borrow_mut();
@@ -109,24 +129,27 @@ fn commit_group(tree: &sled::Tree, commits: Vec<Commit>) -> Result<Vec<Outcome>,
         Ok(outcomes)
     });
     result.map_err(|e: TransactionError<String>| match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => e.to_string(),
+        TransactionError::Abort(e) => StoreError::Corrupt(e),
+        TransactionError::Storage(e) => e.into(),
     })
 }
 
 impl Flusher {
-    pub(super) fn start(db: sled::Db, tree: sled::Tree, db_file: File) -> std::io::Result<Flusher> {
+    pub(super) fn start(
+        db: sled::Db,
+        tree: sled::Tree,
+        db_file: File,
+        health: Arc<Health>,
+    ) -> std::io::Result<Flusher> {
         let (jobs, rx) = mpsc::channel::<Job>();
-        let db_file = std::sync::Arc::new(db_file);
-        let syncs = std::sync::Arc::new(AtomicU64::new(0));
-        let (thread_db, thread_file, thread_syncs) = (db.clone(), db_file.clone(), syncs.clone());
+        let db_file = Arc::new(db_file);
+        let syncs = Arc::new(AtomicU64::new(0));
+        let (thread_db, thread_file, thread_syncs, thread_health) =
+            (db.clone(), db_file.clone(), syncs.clone(), health.clone());
         thread::Builder::new()
             .name("shindan-flusher".into())
             .spawn(move || {
-                // After a failed flush the kernel may have dropped dirty pages, so a later
-                // successful fdatasync would prove nothing: every write is refused from
-                // then on, until the process restarts and sled recovers from its log.
-                let mut failed: Option<String> = None;
+                let health = thread_health;
                 // Ends when every sender is gone, that is when the store is dropped.
                 while let Ok(first) = rx.recv() {
                     let mut flushes = Vec::new();
@@ -141,8 +164,8 @@ impl Flusher {
                             }
                         }
                     }
-                    let outcomes = if let Some(e) = &failed {
-                        Err(e.clone())
+                    let outcomes = if let Err(e) = health.check() {
+                        Err(e)
                     } else if commits.is_empty() {
                         Ok(Vec::new())
                     } else {
@@ -150,16 +173,14 @@ impl Flusher {
                         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                             commit_group(&tree, commits)
                         }))
-                        .unwrap_or_else(|_| Err("the commit panicked".to_string()))
+                        .unwrap_or_else(|_| Err(StoreError::Storage("the commit panicked".into())))
+                        .map_err(|e| health.note(e))
                     };
-                    let flushed = match &failed {
-                        Some(e) => Err(e.clone()),
-                        None => flush(&thread_db, &thread_file, &thread_syncs),
-                    };
-                    if let (Err(e), None) = (&flushed, &failed) {
-                        tracing::error!(error = %e, "flush failed; refusing writes until restart");
-                        failed = Some(format!("an earlier flush failed: {e}"));
-                    }
+                    // After a failed flush the kernel may have dropped dirty pages, so a
+                    // later successful fdatasync would prove nothing: `flush` fails the
+                    // store, and every later job is refused until the process restarts
+                    // and sled recovers from its log.
+                    let flushed = flush(&thread_db, &thread_file, &thread_syncs, &health);
                     for reply in flushes {
                         let _ = reply.send(flushed.clone());
                     }
@@ -170,7 +191,9 @@ impl Flusher {
                             }
                         }
                         Err(e) => {
-                            tracing::error!(error = %e, "commit failed");
+                            if !replies.is_empty() {
+                                tracing::warn!(error = %e, "submissions not committed");
+                            }
                             for reply in replies {
                                 let _ = reply.send(Err(e.clone()));
                             }
@@ -183,22 +206,24 @@ impl Flusher {
             db,
             db_file,
             syncs,
+            health,
         })
     }
 
-    fn stopped() -> StoreError {
-        StoreError::Storage("the flusher has stopped".into())
+    /// The thread is gone (it only ends with the store, or by a panic outside a commit):
+    /// nothing can be made durable any more.
+    fn stopped(&self) -> StoreError {
+        self.health.fail(&StoreError::Unavailable {
+            fault: Fault::Failed,
+            detail: "the flusher has stopped".into(),
+        })
     }
 
     /// Resolves once a flush that started after this call has completed.
     pub(super) async fn wait(&self) -> Result<(), StoreError> {
         let (tx, rx) = oneshot::channel();
-        self.jobs
-            .send(Job::Flush(tx))
-            .map_err(|_| Self::stopped())?;
-        rx.await
-            .map_err(|_| Self::stopped())?
-            .map_err(StoreError::Storage)
+        self.jobs.send(Job::Flush(tx)).map_err(|_| self.stopped())?;
+        rx.await.map_err(|_| self.stopped())?
     }
 
     /// Commits a submission with its group and resolves once it is on disk.
@@ -206,14 +231,12 @@ impl Flusher {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job::Commit(commit, tx))
-            .map_err(|_| Self::stopped())?;
-        rx.await
-            .map_err(|_| Self::stopped())?
-            .map_err(StoreError::Storage)
+            .map_err(|_| self.stopped())?;
+        rx.await.map_err(|_| self.stopped())?
     }
 
     pub(super) fn flush_now(&self) -> Result<(), StoreError> {
-        flush(&self.db, &self.db_file, &self.syncs).map_err(StoreError::Storage)
+        flush(&self.db, &self.db_file, &self.syncs, &self.health)
     }
 
     pub(super) fn syncs(&self) -> u64 {

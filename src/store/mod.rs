@@ -30,10 +30,18 @@
 //! Files: the data directory is its owner's only, 0700 with every file 0600
 //! (`owner_only.rs`); backups are replaced by rename, never rewritten, and a restore lands
 //! whole by renaming a staging directory into place (`backup.rs`).
+//!
+//! Faults (`health.rs`): an I/O error from sled is [`StoreError::Unavailable`] with its
+//! [`Fault`] (a full disk is told apart), never a generic error. Writes are refused while
+//! the disk has less free space than the reserve ([`Store::with_reserve`]), so that sled
+//! never meets a full disk and every read goes on; they resume once there is room. The
+//! first write or flush that fails anyway sets a latch: from then on every write is refused
+//! before it changes anything, until the process restarts. [`Store::fault`] says why.
 
 mod backup;
 mod brokers;
 mod flusher;
+mod health;
 pub mod owner_only;
 mod portfolio;
 mod record;
@@ -45,6 +53,7 @@ pub use backup::{
     BACKUP_VERSION,
 };
 pub use brokers::{Broker, BrokerStatus};
+pub use health::Fault;
 pub use portfolio::{
     Membership, PortfolioEntry, PortfolioFilter, PortfolioItem, PortfolioPage, PortfolioStatus,
     Position, RecordSummary,
@@ -56,12 +65,14 @@ pub use record::{
 use std::fs::File;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use thiserror::Error;
 use uuid::Uuid;
 
 use crate::tokens::TokenDigest;
 use flusher::{Commit, Flusher, Outcome, Refusal};
+use health::{Health, Reserve};
 use snapshots::Snapshots;
 
 /// sled's page cache. Its default (1 GiB) would let the process grow with the data.
@@ -76,12 +87,16 @@ const EDIT: u8 = b'e';
 const REPORT: u8 = b'r';
 
 /// What can go wrong in the store.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum StoreError {
     #[error("the data directory {0} is in use by another shindan process; stop it first or choose another --data-dir")]
     InUse(PathBuf),
     #[error("cannot open the data directory {path}: {message}")]
     Open { path: PathBuf, message: String },
+    /// The disk is full or the store has failed: nothing can be written until a restart
+    /// (with room). Reads may still work.
+    #[error("storage unavailable ({fault}): {detail}")]
+    Unavailable { fault: Fault, detail: String },
     #[error("storage error: {0}")]
     Storage(String),
     #[error("a stored record cannot be read: {0}")]
@@ -113,14 +128,34 @@ fn problem_list(problems: &[BackupProblem]) -> String {
 }
 
 impl From<sled::Error> for StoreError {
+    /// I/O errors are storage faults, told apart by kind (a full disk above all); the
+    /// others (a bug or corruption reported by sled) are plain storage errors.
     fn from(e: sled::Error) -> Self {
-        StoreError::Storage(e.to_string())
+        match &e {
+            sled::Error::Io(_) => StoreError::Unavailable {
+                fault: Fault::of_sled(&e),
+                detail: e.to_string(),
+            },
+            _ => StoreError::Storage(e.to_string()),
+        }
     }
 }
 
 impl From<std::io::Error> for StoreError {
     fn from(e: std::io::Error) -> Self {
-        StoreError::Storage(e.to_string())
+        StoreError::Unavailable {
+            fault: Fault::of_io(&e),
+            detail: e.to_string(),
+        }
+    }
+}
+
+/// What the operator reads when the data directory cannot be opened: a full disk is said
+/// in words.
+fn open_message(fault: Fault, e: &dyn std::fmt::Display) -> String {
+    match fault {
+        Fault::DiskFull => format!("the disk is full ({e}); make room, then start again"),
+        _ => e.to_string(),
     }
 }
 
@@ -142,6 +177,10 @@ pub struct Store {
     db: sled::Db,
     flusher: Flusher,
     snapshots: Snapshots,
+    /// Set by the first failed write or flush; shared with the flusher.
+    health: Arc<Health>,
+    /// Free space kept on the disk (none unless [`Store::with_reserve`] sets one).
+    reserve: Reserve,
     _lock: File,
 }
 
@@ -173,48 +212,81 @@ impl Store {
             path: dir.to_path_buf(),
             message,
         };
-        owner_only::prepare_dir(dir).map_err(|e| open_err(e.to_string()))?;
+        let io_err = |e: std::io::Error| open_err(open_message(Fault::of_io(&e), &e));
+        let sled_err = |e: sled::Error| open_err(open_message(Fault::of_sled(&e), &e));
+        owner_only::prepare_dir(dir).map_err(io_err)?;
         let lock = File::options()
             .create(true)
             .truncate(false)
             .write(true)
             .mode(owner_only::FILE_MODE)
             .open(dir.join(LOCK_FILE))
-            .map_err(|e| open_err(e.to_string()))?;
+            .map_err(io_err)?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 return Err(StoreError::InUse(dir.to_path_buf()))
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(open_err(e.to_string())),
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_err(e)),
         }
         let db = sled::Config::new()
             .path(dir.join("sled"))
             .cache_capacity(CACHE_CAPACITY_BYTES)
             .open()
-            .map_err(|e| open_err(e.to_string()))?;
-        let tree = db.open_tree(TREE).map_err(|e| open_err(e.to_string()))?;
+            .map_err(sled_err)?;
+        let tree = db.open_tree(TREE).map_err(sled_err)?;
         let snapshots = Snapshots::open(&db).map_err(|e| open_err(e.to_string()))?;
         // sled creates its files with the process's umask (0077 in the `shindan` binary,
         // the caller's in a library user): make the new ones owner-only too.
-        owner_only::tighten(dir).map_err(|e| open_err(e.to_string()))?;
+        owner_only::tighten(dir).map_err(io_err)?;
         // Make the directory entries of a new database durable too.
         for d in [dir.to_path_buf(), dir.join("sled")] {
-            File::open(&d)
-                .and_then(|f| f.sync_all())
-                .map_err(|e| open_err(e.to_string()))?;
+            File::open(&d).and_then(|f| f.sync_all()).map_err(io_err)?;
         }
-        let db_file =
-            File::open(dir.join("sled").join("db")).map_err(|e| open_err(e.to_string()))?;
-        let flusher = Flusher::start(db.clone(), tree.clone(), db_file)
-            .map_err(|e| open_err(e.to_string()))?;
+        let db_file = File::open(dir.join("sled").join("db")).map_err(io_err)?;
+        let health = Arc::new(Health::default());
+        let flusher =
+            Flusher::start(db.clone(), tree.clone(), db_file, health.clone()).map_err(io_err)?;
         Ok(Store {
             tree,
             db,
             flusher,
             snapshots,
+            health,
+            reserve: Reserve::new(dir.to_path_buf(), 0),
             _lock: lock,
         })
+    }
+
+    /// Keeps `bytes` free on the data directory's file system: below that, writes are
+    /// refused with [`Fault::DiskFull`] (and taken again once there is room), so that
+    /// sled never meets a full disk. 0 keeps none.
+    pub fn with_reserve(mut self, bytes: u64) -> Store {
+        let dir = self.reserve.dir().to_path_buf();
+        self.reserve = Reserve::new(dir, bytes);
+        self
+    }
+
+    /// Whether a write may start: the store has not failed and the disk has room.
+    fn writable(&self) -> Result<(), StoreError> {
+        self.health.check()?;
+        self.reserve.check()
+    }
+
+    /// Runs a write of this thread: refused at once when the store has failed (so a
+    /// refused write changes nothing), and a storage fault it meets fails the store.
+    fn write<T>(&self, f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.writable()?;
+        f().map_err(|e| self.health.note(e))
+    }
+
+    /// Why the store refuses writes, or `None` while it accepts them. A failed store stays
+    /// failed until a restart; a disk below the reserve accepts writes again once there is
+    /// room.
+    pub fn fault(&self) -> Option<Fault> {
+        self.health
+            .fault()
+            .or_else(|| self.reserve.check().err().map(|_| Fault::DiskFull))
     }
 
     /// The keys and values a new record is stored under: indexes first, record last.
@@ -237,10 +309,13 @@ impl Store {
         // Indexes first, the record last, so the record's insert is the commit point.
         // sled recovers a prefix of the writes after a crash, so a stored record always
         // has its index entries; an index entry whose record never landed finds nothing.
-        for (k, v) in Self::entries(record)? {
-            self.tree.insert(k, v)?;
-        }
-        Ok(())
+        let entries = Self::entries(record)?;
+        self.write(|| {
+            for (k, v) in entries {
+                self.tree.insert(k, v)?;
+            }
+            Ok(())
+        })
     }
 
     /// Stores a new record durably. A submitted one is committed by the flusher, in its
@@ -250,6 +325,7 @@ impl Store {
             self.insert(record)?;
             return self.durable().await;
         }
+        self.writable()?;
         let commit = Commit::Insert {
             entries: Self::entries(record)?,
             record: Box::new(record.clone()),
@@ -271,6 +347,7 @@ impl Store {
         id: Uuid,
         mut change: impl FnMut(&mut AssessmentRecord) -> Result<(), E> + Send + 'static,
     ) -> Result<AssessmentRecord, UpdateError<E>> {
+        self.writable()?;
         let Some(k) = self.record_key_of(id)? else {
             return Err(UpdateError::NotFound);
         };
@@ -292,10 +369,16 @@ impl Store {
     /// Keeps the text of a questionnaire under its content hash (once).
     pub fn archive_questionnaire(&self, hash: &str, source: &str) -> Result<(), StoreError> {
         let k = key(ARCHIVE, hash.as_bytes());
-        let _ = self
-            .tree
-            .compare_and_swap(k, None as Option<&[u8]>, Some(source.as_bytes()))?;
-        Ok(())
+        // Usually there already: then a start writes nothing, even on a full disk.
+        if self.tree.get(&k)?.is_some() {
+            return Ok(());
+        }
+        self.write(|| {
+            let _ =
+                self.tree
+                    .compare_and_swap(k, None as Option<&[u8]>, Some(source.as_bytes()))?;
+            Ok(())
+        })
     }
 
     /// Every archived questionnaire text with its hash, in hash order.
@@ -400,6 +483,7 @@ impl Store {
         id: Uuid,
         mut change: impl FnMut(&mut AssessmentRecord) -> Result<(), E>,
     ) -> Result<AssessmentRecord, UpdateError<E>> {
+        self.writable()?;
         let Some(k) = self.record_key_of(id)? else {
             return Err(UpdateError::NotFound);
         };
@@ -414,7 +498,7 @@ impl Store {
             match self.tree.compare_and_swap(&k, Some(&old), Some(new)) {
                 Ok(Ok(())) => return Ok(record),
                 Ok(Err(_)) => continue,
-                Err(e) => return Err(StoreError::from(e).into()),
+                Err(e) => return Err(self.health.note(e.into()).into()),
             }
         }
     }

@@ -242,8 +242,7 @@ impl Store {
         }
         batch.insert(entry_key(invitation.broker, &position), encode(&entry)?);
         batch.insert(member_key(invitation.broker, record.id), &position.0);
-        self.tree.apply_batch(batch)?;
-        Ok(())
+        self.write(|| Ok(self.tree.apply_batch(batch)?))
     }
 
     /// Adds the assessment whose report token has this digest to a broker's portfolio,
@@ -274,18 +273,20 @@ impl Store {
         };
         let member = member_key(broker, record.id);
         let value = encode(&entry)?;
-        let existing: Result<Option<Vec<u8>>, TransactionError<StoreError>> =
-            self.tree.transaction(|tx| {
-                if let Some(p) = tx.get(&member)? {
-                    return Ok(Some(p.to_vec()));
-                }
-                tx.insert(entry_key(broker, &position), value.as_slice())?;
-                tx.insert(member.as_slice(), &position.0)?;
-                Ok(None)
-            });
-        let existing = existing.map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => e.into(),
+        let existing = self.write(|| {
+            let existing: Result<Option<Vec<u8>>, TransactionError<StoreError>> =
+                self.tree.transaction(|tx| {
+                    if let Some(p) = tx.get(&member)? {
+                        return Ok(Some(p.to_vec()));
+                    }
+                    tx.insert(entry_key(broker, &position), value.as_slice())?;
+                    tx.insert(member.as_slice(), &position.0)?;
+                    Ok(None)
+                });
+            existing.map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => e.into(),
+            })
         })?;
         let added = existing.is_none();
         // Also when it was there already: the first attach may still be waiting for the
@@ -309,24 +310,26 @@ impl Store {
             return Ok(None);
         };
         let abort = |e: StoreError| ConflictableTransactionError::Abort(e);
-        let result: Result<_, TransactionError<StoreError>> = self.tree.transaction(|tx| {
-            let Some(v) = tx.get(&rk)? else {
-                return Ok(None);
-            };
-            let mut record = AssessmentRecord::decode(&v).map_err(abort)?;
-            if !allowed(&record) {
-                return Ok(Some(Err(record)));
-            }
-            let old = record.edit_digest().map_err(abort)?;
-            record.edit_token_sha256 = new.to_hex();
-            tx.remove(key(EDIT, &old.0))?;
-            tx.insert(key(EDIT, &new.0), &rk[1..])?;
-            tx.insert(rk.as_slice(), encode(&record).map_err(abort)?)?;
-            Ok(Some(Ok(record)))
-        });
-        let outcome = result.map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => e.into(),
+        let outcome = self.write(|| {
+            let result: Result<_, TransactionError<StoreError>> = self.tree.transaction(|tx| {
+                let Some(v) = tx.get(&rk)? else {
+                    return Ok(None);
+                };
+                let mut record = AssessmentRecord::decode(&v).map_err(abort)?;
+                if !allowed(&record) {
+                    return Ok(Some(Err(record)));
+                }
+                let old = record.edit_digest().map_err(abort)?;
+                record.edit_token_sha256 = new.to_hex();
+                tx.remove(key(EDIT, &old.0))?;
+                tx.insert(key(EDIT, &new.0), &rk[1..])?;
+                tx.insert(rk.as_slice(), encode(&record).map_err(abort)?)?;
+                Ok(Some(Ok(record)))
+            });
+            result.map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => e.into(),
+            })
         })?;
         if matches!(outcome, Some(Ok(_))) {
             self.durable().await?;
@@ -458,7 +461,6 @@ impl Store {
         let mut batch = sled::Batch::default();
         batch.insert(entry_key(broker, &position), encode(entry)?);
         batch.insert(member_key(broker, id), &position.0);
-        self.tree.apply_batch(batch)?;
-        Ok(())
+        self.write(|| Ok(self.tree.apply_batch(batch)?))
     }
 }

@@ -165,7 +165,8 @@ impl Store {
             Ok(s) => s,
             Err(few) => return Ok(Err(few)),
         };
-        let published = self.snapshots.set(&snapshot)?;
+        // Through `write`: refused below the reserve or after a failure, like every write.
+        let published = self.write(|| self.snapshots.set(&snapshot))?;
         self.flush_now()?;
         Ok(Ok(published))
     }

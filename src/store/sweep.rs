@@ -35,11 +35,10 @@ impl Store {
             if !is_stale_draft(&record, untouched_since) {
                 continue;
             }
-            if self
-                .tree
-                .compare_and_swap(&k, Some(&v), None::<&[u8]>)?
-                .is_err()
-            {
+            // Through `write`: refused below the reserve or after a failure.
+            let swapped =
+                self.write(|| Ok(self.tree.compare_and_swap(&k, Some(&v), None::<&[u8]>)?))?;
+            if swapped.is_err() {
                 continue;
             }
             let rk = record_key(&record);
@@ -49,9 +48,12 @@ impl Store {
                 key(REPORT, &record.report_digest()?.0),
             ] {
                 // Only entries that still point at this record.
-                let _ = self
-                    .tree
-                    .compare_and_swap(index, Some(&rk[..]), None::<&[u8]>)?;
+                self.write(|| {
+                    let _ = self
+                        .tree
+                        .compare_and_swap(index, Some(&rk[..]), None::<&[u8]>)?;
+                    Ok(())
+                })?;
             }
             deleted += 1;
         }

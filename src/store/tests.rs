@@ -442,3 +442,130 @@ fn a_filter_that_matches_little_ends_its_page_early_and_loses_nothing() {
     }
     assert_eq!(seen, wanted);
 }
+
+/// Fails the store as a flush on a full disk does.
+fn fill_disk(store: &Store) {
+    let full = StoreError::Unavailable {
+        fault: Fault::DiskFull,
+        detail: "IO error: No space left on device (os error 28)".into(),
+    };
+    let _ = store.health.fail(&full);
+}
+
+fn is_disk_full(e: &StoreError) -> bool {
+    matches!(
+        e,
+        StoreError::Unavailable {
+            fault: Fault::DiskFull,
+            ..
+        }
+    )
+}
+
+#[tokio::test]
+async fn a_failed_store_refuses_every_write_before_changing_anything_and_reads_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (draft, _, report) = record(0);
+    store.create(&draft).await.unwrap();
+    assert_eq!(store.fault(), None);
+    fill_disk(&store);
+    assert_eq!(store.fault(), Some(Fault::DiskFull));
+
+    let (other, _, _) = record(1);
+    assert!(is_disk_full(&store.insert(&other).unwrap_err()));
+    let mut submitted = other.clone();
+    submitted.status = Status::Submitted;
+    assert!(is_disk_full(&store.create(&submitted).await.unwrap_err()));
+    match store.update(draft.id, |r| {
+        r.answers.insert("q1".into(), "yes".into());
+        Ok::<(), ()>(())
+    }) {
+        Err(UpdateError::Store(e)) => assert!(is_disk_full(&e)),
+        _ => panic!("an update of a failed store was not refused"),
+    }
+    match store
+        .submit(draft.id, |r| {
+            r.status = Status::Submitted;
+            Ok::<(), ()>(())
+        })
+        .await
+    {
+        Err(UpdateError::Store(e)) => assert!(is_disk_full(&e)),
+        _ => panic!("a submission to a failed store was not refused"),
+    }
+    assert!(is_disk_full(&store.add_broker("A").unwrap_err()));
+    assert!(is_disk_full(
+        &store.archive_questionnaire("sha256:01", "x").unwrap_err()
+    ));
+    assert!(is_disk_full(&store.durable().await.unwrap_err()));
+    assert!(is_disk_full(&store.flush_now().unwrap_err()));
+
+    // Nothing changed, and what was stored before is still read.
+    assert_eq!(store.get(draft.id).unwrap().as_ref(), Some(&draft));
+    assert_eq!(
+        store.find_by_report(&report.digest()).unwrap().as_ref(),
+        Some(&draft)
+    );
+    assert!(store.get(other.id).unwrap().is_none());
+    assert_eq!(store.count(), 1);
+    assert!(store.brokers().unwrap().is_empty());
+    assert!(store.archived_questionnaire("sha256:01").unwrap().is_none());
+}
+
+#[test]
+fn a_full_disk_is_an_unavailable_store_not_a_generic_error() {
+    let full = sled::Error::Io(std::io::Error::from_raw_os_error(28));
+    assert!(is_disk_full(&StoreError::from(full)));
+    let eio = sled::Error::Io(std::io::Error::from_raw_os_error(5));
+    assert!(matches!(
+        StoreError::from(eio),
+        StoreError::Unavailable {
+            fault: Fault::Io,
+            ..
+        }
+    ));
+    let bug = sled::Error::ReportableBug("x".into());
+    assert!(matches!(StoreError::from(bug), StoreError::Storage(_)));
+    assert!(is_disk_full(&StoreError::from(
+        std::io::Error::from_raw_os_error(28)
+    )));
+}
+
+#[tokio::test]
+async fn below_the_reserve_writes_are_refused_and_what_was_written_still_flushes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (kept, _, report) = record(0);
+    store.insert(&kept).unwrap();
+    store.archive_questionnaire("sha256:01", "x").unwrap();
+    // More room than any disk has: the disk is "almost full".
+    let store = store.with_reserve(u64::MAX);
+    assert_eq!(store.fault(), Some(Fault::DiskFull));
+
+    let (other, _, _) = record(1);
+    match store.insert(&other).unwrap_err() {
+        StoreError::Unavailable {
+            fault: Fault::DiskFull,
+            detail,
+        } => assert!(detail.contains("less than the reserve"), "{detail}"),
+        e => panic!("{e:?}"),
+    }
+    assert!(is_disk_full(&store.add_broker("A").unwrap_err()));
+    assert!(is_disk_full(
+        &store.archive_questionnaire("sha256:02", "y").unwrap_err()
+    ));
+    // An archive that is there already needs no write: a start on a full disk works.
+    store.archive_questionnaire("sha256:01", "x").unwrap();
+    // A write made before goes on to disk, and reads go on.
+    store.durable().await.unwrap();
+    assert_eq!(
+        store.find_by_report(&report.digest()).unwrap().as_ref(),
+        Some(&kept)
+    );
+    assert!(store.get(other.id).unwrap().is_none());
+    // The reserve refuses; it does not fail the store: with room, writes are taken again.
+    let store = store.with_reserve(0);
+    assert_eq!(store.fault(), None);
+    store.insert(&other).unwrap();
+}

@@ -36,13 +36,7 @@ impl From<AccountError> for ApiError {
             }
             AccountError::NotFound(_) => ApiError::new(ErrorCode::NotFound, "no such broker"),
             AccountError::Revoked(_) => ApiError::new(ErrorCode::BrokerRevoked, e.to_string()),
-            AccountError::Store(e) => {
-                tracing::error!(error = %e, "storage failed");
-                ApiError::new(
-                    ErrorCode::Internal,
-                    "the server could not complete the request",
-                )
-            }
+            AccountError::Store(e) => crate::assessment::AssessmentError::Store(e).into(),
         }
     }
 }

@@ -18,8 +18,9 @@ use super::form::FormData;
 use super::lang::negotiate;
 use super::limits::Limit;
 use super::{csrf, session, AppState};
+use crate::assessment::AssessmentError;
 use crate::i18n::Lang;
-use crate::store::Broker;
+use crate::store::{Broker, StoreError};
 use crate::tokens::BrokerToken;
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -40,13 +41,9 @@ fn state(req: &HttpRequest) -> Result<&web::Data<AppState>, actix_web::Error> {
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "no application state").into())
 }
 
-fn internal(e: impl std::fmt::Display) -> actix_web::Error {
-    tracing::error!(error = %e, "storage failed");
-    ApiError::new(
-        ErrorCode::Internal,
-        "the server could not complete the request",
-    )
-    .into()
+/// A store error of the API, mapped by `web::error` like every other.
+fn store_failed(e: StoreError) -> actix_web::Error {
+    ApiError::from(AssessmentError::Store(e)).into()
 }
 
 /// A broker API request with a valid, active broker token.
@@ -55,7 +52,10 @@ pub struct ApiBroker(pub Broker);
 fn api_broker(req: &HttpRequest) -> Result<ApiBroker, actix_web::Error> {
     let state = state(req)?;
     let found = match bearer(req).and_then(BrokerToken::parse) {
-        Some(token) => state.store.authenticate_broker(&token).map_err(internal)?,
+        Some(token) => state
+            .store
+            .authenticate_broker(&token)
+            .map_err(store_failed)?,
         None => None,
     };
     let Some(broker) = found else {
@@ -135,10 +135,7 @@ fn page_broker(req: &HttpRequest) -> Result<PageBroker, actix_web::Error> {
             remove_cookie: req.cookie(session::SESSION_COOKIE).is_some(),
         }
         .into()),
-        Err(e) => {
-            tracing::error!(error = %e, "storage failed");
-            Err(PageError::new(lang, ErrorCode::Internal).into())
-        }
+        Err(e) => Err(PageError::from_assessment(lang, e.into()).into()),
     }
 }
 

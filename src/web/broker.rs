@@ -51,9 +51,10 @@ fn html(mut res: HttpResponseBuilder, lang: PageLang, body: Markup) -> HttpRespo
         .body(body.into_string())
 }
 
-fn internal(lang: Lang, e: impl std::fmt::Display) -> PageError {
-    tracing::error!(error = %e, "broker page failed");
-    PageError::new(lang, ErrorCode::Internal)
+/// A failure of the store or of an assessment operation, mapped by `web::error` like
+/// every other (a full disk is a 503 page, not a 500).
+fn failed(lang: Lang, e: impl Into<AssessmentError>) -> PageError {
+    PageError::from_assessment(lang, e.into())
 }
 
 fn secure(state: &AppState) -> bool {
@@ -86,7 +87,10 @@ fn login_page(
     let nonce = match nonce {
         Some(nonce) => nonce,
         None => {
-            let nonce = csrf::new_login_nonce().map_err(|e| internal(lang.lang, e))?;
+            let nonce = csrf::new_login_nonce().map_err(|e| {
+                tracing::error!(error = %e, "no random nonce for the sign-in form");
+                PageError::new(lang.lang, ErrorCode::Internal)
+            })?;
             res.cookie(csrf::login_cookie(
                 &state.session_key,
                 &nonce,
@@ -126,7 +130,7 @@ async fn login(
         Some(token) => state
             .store
             .authenticate_broker(&token)
-            .map_err(|e| internal(lang.lang, e))?,
+            .map_err(|e| failed(lang.lang, e))?,
         None => None,
     };
     let Some(broker) = broker else {
@@ -157,8 +161,8 @@ async fn logout(state: web::Data<AppState>, post: BrokerForm) -> Result<HttpResp
     state
         .store
         .end_sessions(broker.id)
-        .map_err(|e| internal(lang, e))?;
-    state.store.durable().await.map_err(|e| internal(lang, e))?;
+        .map_err(|e| failed(lang, e))?;
+    state.store.durable().await.map_err(|e| failed(lang, e))?;
     tracing::info!(broker = %broker.id, "broker signed out");
     Ok(private(HttpResponse::SeeOther())
         .cookie(session::removal())
@@ -232,7 +236,7 @@ fn render_dashboard(
     let filter = query
         .parse()
         .map_err(|_| PageError::new(lang, ErrorCode::InvalidQuery))?;
-    let page = page(state, broker.broker.id, &filter).map_err(|e| internal(lang, e))?;
+    let page = page(state, broker.broker.id, &filter).map_err(|e| failed(lang, e))?;
     let raw_name = query.q.as_deref().unwrap_or("");
     let questionnaires = state.catalog.latest_all();
     let view = Dashboard {
@@ -324,7 +328,7 @@ async fn invite(
         Err(AssessmentError::UnknownQuestionnaire) => {
             return refused(l.ui().err_questionnaire_body)
         }
-        Err(e) => return Err(internal(l, e)),
+        Err(e) => return Err(failed(l, e)),
     };
     let link = state.answer_link(&req, &created.edit_token);
     let page = pages::invited(
@@ -354,12 +358,12 @@ async fn reissue(
     let client = state
         .store
         .portfolio_item(broker.broker.id, id)
-        .map_err(|e| internal(l, e))?
+        .map_err(|e| failed(l, e))?
         .map(|i| i.entry.client_name)
         .ok_or_else(not_found)?;
     let token = match assessment::reissue(&state.store, broker.broker.id, id)
         .await
-        .map_err(|e| internal(l, e))?
+        .map_err(|e| failed(l, e))?
     {
         Reissue::Done(token) => token,
         Reissue::Submitted => return Err(PageError::new(l, ErrorCode::AlreadySubmitted)),
@@ -399,7 +403,7 @@ async fn attach(
     let token = report_token_in(form.get("report").unwrap_or(""));
     let attached = assessment::attach(&state.store, broker.broker.id, token, None)
         .await
-        .map_err(|e| internal(l, e))?;
+        .map_err(|e| failed(l, e))?;
     let (status, messages) = match attached {
         Some(_) => (
             HttpResponse::Ok(),
@@ -457,7 +461,7 @@ async fn history(
     let items = state
         .store
         .portfolio_page(broker.broker.id, None, usize::MAX, &client)
-        .map_err(|e| internal(l, e))?
+        .map_err(|e| failed(l, e))?
         .items;
     let Some(first) = items.first() else {
         return Err(not_found());
@@ -558,7 +562,7 @@ async fn portfolio_csv(
     let filter = query
         .parse()
         .map_err(|_| PageError::new(l, ErrorCode::InvalidQuery))?;
-    let items = all_items(&state, broker.broker.id, &filter).map_err(|e| internal(l, e))?;
+    let items = all_items(&state, broker.broker.id, &filter).map_err(|e| failed(l, e))?;
     let body = csv::portfolio(&csv_rows(&items, &state.base_url(&req)), Some(l));
     Ok(private(HttpResponse::Ok())
         .content_type("text/csv; charset=utf-8")

@@ -1,7 +1,9 @@
 //! Errors -> responses, in one place. Every refusal has a stable machine code and a status;
 //! the API answers `{"error": {"code", "message", "field"}}`, the pages show the same problem
 //! as a friendly page in the reader's language. Extractor failures (JSON, form, path, query)
-//! are mapped here too, so actix-web's plain-text errors never reach a client.
+//! are mapped here too, so actix-web's plain-text errors never reach a client. Store errors
+//! are told apart by the store itself: [`StoreError::Unavailable`] (a full disk, a failed
+//! store) is 503 `storage_unavailable` with `Retry-After`, anything else a 500 `internal`.
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::{header, StatusCode};
@@ -13,6 +15,12 @@ use crate::assessment::AssessmentError;
 use crate::config::MAX_BODY_BYTES;
 use crate::i18n::Lang;
 use crate::questionnaire::AnswerError;
+use crate::store::StoreError;
+
+/// The `Retry-After` of a 503 `storage_unavailable`, in seconds. A failed store needs an
+/// operator (room on the disk, a restart), so clients are asked to wait a while, not to
+/// hammer it.
+pub const STORAGE_RETRY_AFTER_SECS: u32 = 60;
 
 /// The stable machine codes of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,6 +55,7 @@ pub enum ErrorCode {
     TooFewChanges,
     RateLimited,
     InconsistentRecord,
+    StorageUnavailable,
     Internal,
 }
 
@@ -73,6 +82,7 @@ impl ErrorCode {
             | MissingProfileField | UnansweredQuestion | InvalidField => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             InconsistentRecord | Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -110,6 +120,7 @@ impl ErrorCode {
             TooFewChanges => "too_few_changes",
             RateLimited => "rate_limited",
             InconsistentRecord => "inconsistent_record",
+            StorageUnavailable => "storage_unavailable",
             Internal => "internal",
         }
     }
@@ -171,6 +182,7 @@ impl ResponseError for ApiError {
             // The rest of a late body is not worth waiting for.
             res.force_close();
         }
+        retry_later(self.code, &mut res);
         res.json(Body {
             error: Inner {
                 code: self.code.as_str(),
@@ -178,6 +190,29 @@ impl ResponseError for ApiError {
                 field: self.field.as_deref(),
             },
         })
+    }
+}
+
+/// A 503 `storage_unavailable` says when to come back, and is never cached.
+fn retry_later(code: ErrorCode, res: &mut actix_web::HttpResponseBuilder) {
+    if code == ErrorCode::StorageUnavailable {
+        res.insert_header((header::RETRY_AFTER, STORAGE_RETRY_AFTER_SECS))
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+    }
+}
+
+/// The code of a store error, logged here (with its detail, which the client never sees).
+pub fn store_code(e: &StoreError) -> ErrorCode {
+    match e {
+        StoreError::Unavailable { fault, .. } => {
+            // The store logs the failure, or the lack of room, once when it starts.
+            tracing::debug!(%fault, error = %e, "refused: storage unavailable");
+            ErrorCode::StorageUnavailable
+        }
+        _ => {
+            tracing::error!(error = %e, "storage failed");
+            ErrorCode::Internal
+        }
     }
 }
 
@@ -216,20 +251,20 @@ pub fn classify(e: &AssessmentError) -> (ErrorCode, Option<String>) {
             tracing::error!(error = %err, "token generation failed");
             (ErrorCode::Internal, None)
         }
-        E::Store(err) => {
-            tracing::error!(error = %err, "storage failed");
-            (ErrorCode::Internal, None)
-        }
+        E::Store(err) => (store_code(err), None),
     }
 }
 
 impl From<AssessmentError> for ApiError {
     fn from(e: AssessmentError) -> Self {
         let (code, field) = classify(&e);
-        let message = if code == ErrorCode::Internal {
-            "the server could not complete the request".to_string()
-        } else {
-            e.to_string()
+        let message = match code {
+            ErrorCode::Internal => "the server could not complete the request".to_string(),
+            ErrorCode::StorageUnavailable => format!(
+                "the server cannot store anything at the moment; this request was not \
+                 acknowledged: retry in {STORAGE_RETRY_AFTER_SECS} s"
+            ),
+            _ => e.to_string(),
         };
         ApiError {
             code,
@@ -256,6 +291,7 @@ pub fn describe(lang: Lang, code: ErrorCode) -> (&'static str, &'static str) {
         ErrorCode::AlreadySubmitted => (ui.err_submitted_title, ui.err_submitted_body),
         ErrorCode::NotSubmitted => (ui.err_not_submitted_title, ui.err_not_submitted_body),
         ErrorCode::PayloadTooLarge => (ui.err_too_large_title, ui.err_too_large_body),
+        ErrorCode::StorageUnavailable => (ui.err_storage_title, ui.err_storage_body),
         ErrorCode::Internal => (ui.err_internal_title, ui.err_internal_body),
         ErrorCode::InconsistentRecord => (ui.err_inconsistent_title, ui.err_inconsistent_body),
         _ => (ui.err_bad_request_title, ui.err_bad_request_body),
@@ -341,6 +377,7 @@ impl ResponseError for PageError {
         if self.code == ErrorCode::RequestTimeout {
             res.force_close();
         }
+        retry_later(self.code, &mut res);
         res.content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body({
@@ -415,4 +452,102 @@ pub fn query_config() -> web::QueryConfig {
             PageError::new(super::lang::negotiate(req).lang, ErrorCode::InvalidQuery).into()
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Fault;
+
+    fn disk_full() -> AssessmentError {
+        AssessmentError::Store(StoreError::Unavailable {
+            fault: Fault::DiskFull,
+            detail: "IO error: No space left on device (os error 28)".into(),
+        })
+    }
+
+    async fn body_of(res: HttpResponse) -> String {
+        let bytes = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn an_unavailable_store_is_storage_unavailable_and_anything_else_internal() {
+        assert_eq!(classify(&disk_full()).0, ErrorCode::StorageUnavailable);
+        for fault in [Fault::Io, Fault::Failed] {
+            let e = AssessmentError::Store(StoreError::Unavailable {
+                fault,
+                detail: "x".into(),
+            });
+            assert_eq!(classify(&e).0, ErrorCode::StorageUnavailable);
+        }
+        for e in [
+            StoreError::Storage("x".into()),
+            StoreError::Corrupt("x".into()),
+        ] {
+            assert_eq!(classify(&AssessmentError::Store(e)).0, ErrorCode::Internal);
+        }
+        assert_eq!(
+            ErrorCode::StorageUnavailable.status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            ErrorCode::StorageUnavailable.as_str(),
+            "storage_unavailable"
+        );
+    }
+
+    #[actix_web::test]
+    async fn the_api_answers_503_json_with_retry_after_and_no_detail() {
+        let res = ApiError::from(disk_full()).error_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let headers = res.headers().clone();
+        assert_eq!(
+            headers.get(header::RETRY_AFTER).unwrap().to_str().unwrap(),
+            STORAGE_RETRY_AFTER_SECS.to_string()
+        );
+        assert_eq!(
+            headers.get(header::CONTENT_TYPE).unwrap(),
+            "application/json"
+        );
+        let body: serde_json::Value = serde_json::from_str(&body_of(res).await).unwrap();
+        assert_eq!(body["error"]["code"], "storage_unavailable");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("not acknowledged"), "{message}");
+        assert!(!message.contains("No space"), "no detail leaks: {message}");
+    }
+
+    #[actix_web::test]
+    async fn a_page_answers_503_in_the_readers_language_with_retry_after() {
+        for (lang, title) in [
+            (Lang::Ja, "ただいま保存できません"),
+            (Lang::En, "Saving is unavailable"),
+        ] {
+            let res = PageError::from_assessment(lang, disk_full()).error_response();
+            assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(
+                res.headers()
+                    .get(header::RETRY_AFTER)
+                    .unwrap()
+                    .to_str()
+                    .unwrap(),
+                STORAGE_RETRY_AFTER_SECS.to_string()
+            );
+            assert_eq!(
+                res.headers().get(header::CACHE_CONTROL).unwrap(),
+                "no-store"
+            );
+            let body = body_of(res).await;
+            assert!(body.contains(title), "{lang:?}: {body}");
+            assert!(!body.contains("No space"), "no detail leaks");
+        }
+    }
+
+    #[test]
+    fn other_errors_send_no_retry_after() {
+        let res = ApiError::new(ErrorCode::Internal, "x").error_response();
+        assert!(!res.headers().contains_key(header::RETRY_AFTER));
+        let res = PageError::new(Lang::En, ErrorCode::NotFound).error_response();
+        assert!(!res.headers().contains_key(header::RETRY_AFTER));
+    }
 }

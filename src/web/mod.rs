@@ -204,10 +204,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .body("ok")
+/// Health in one plain-text line, for probes and people: 200 `ok`, or 503
+/// `degraded: storage unavailable (disk full)` (or `I/O error`, `store failed`) once the
+/// store refuses writes. Reads still work then; only a restart with a working disk clears
+/// it, so one endpoint serves both alerting and a readiness probe (see the README).
+async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    match state.store.fault() {
+        None => HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body("ok"),
+        Some(fault) => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain; charset=utf-8")
+            .insert_header((header::RETRY_AFTER, error::STORAGE_RETRY_AFTER_SECS))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(format!("degraded: storage unavailable ({fault})")),
+    }
 }
 
 /// Unknown routes: JSON under the API, a page elsewhere.

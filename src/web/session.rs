@@ -25,31 +25,54 @@ const KEY_BYTES: usize = 64;
 
 /// Reads the signing key of `dir`, creating it on first start.
 pub fn load_or_create_key(dir: &Path) -> std::io::Result<Key> {
-    use std::os::unix::fs::OpenOptionsExt;
     let path = dir.join(KEY_FILE);
-    match std::fs::File::options()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-    {
-        Ok(mut file) => {
-            let mut bytes = [0u8; KEY_BYTES];
-            getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
+    match read_key(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_key(dir, &path),
+        read => read,
+    }
+}
+
+fn read_key(path: &Path) -> std::io::Result<Key> {
+    let bytes = std::fs::read(path)?;
+    if bytes.len() != KEY_BYTES {
+        return Err(std::io::Error::other(format!(
+            "{} must hold {KEY_BYTES} bytes; delete it to make a new one (this signs every broker out)",
+            path.display()
+        )));
+    }
+    Ok(Key::from(&bytes))
+}
+
+/// Writes a new key whole to a temporary file (0600), then links it into place: a write
+/// that fails half-way (a full disk) leaves no empty or short key behind to stop every
+/// later start. A key that appeared meanwhile wins.
+fn create_key(dir: &Path, path: &Path) -> std::io::Result<Key> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut bytes = [0u8; KEY_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let tmp = dir.join(format!("{KEY_FILE}.tmp"));
+    let written = (|| {
+        // A leftover of a start that failed before it could remove it.
+        match std::fs::remove_file(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let mut file = std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        file.write_all(&bytes)?;
+        file.sync_all()?;
+        std::fs::hard_link(&tmp, path)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    match written {
+        Ok(()) => {
+            std::fs::File::open(dir)?.sync_all()?;
             Ok(Key::from(&bytes))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let bytes = std::fs::read(&path)?;
-            if bytes.len() != KEY_BYTES {
-                return Err(std::io::Error::other(format!(
-                    "{} must hold {KEY_BYTES} bytes; delete it to make a new one (this signs every broker out)",
-                    path.display()
-                )));
-            }
-            Ok(Key::from(&bytes))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_key(path),
         Err(e) => Err(e),
     }
 }
@@ -179,6 +202,34 @@ pub fn signed_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_key_is_kept_and_a_failed_start_leaves_nothing_in_the_way() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        // What a start that failed half-way through writing used to leave.
+        std::fs::write(dir.path().join(format!("{KEY_FILE}.tmp")), b"").unwrap();
+        let key = load_or_create_key(dir.path()).unwrap();
+        let path = dir.path().join(KEY_FILE);
+        assert_eq!(std::fs::read(&path).unwrap().len(), KEY_BYTES);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert!(!dir.path().join(format!("{KEY_FILE}.tmp")).exists());
+        let again = load_or_create_key(dir.path()).unwrap();
+        assert_eq!(key.master(), again.master());
+    }
+
+    #[test]
+    fn a_short_key_stops_the_start_with_a_message() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(KEY_FILE), b"").unwrap();
+        let Err(e) = load_or_create_key(dir.path()) else {
+            panic!("a short key was accepted");
+        };
+        assert!(e.to_string().contains("must hold 64 bytes"), "{e}");
+    }
 
     fn broker() -> Broker {
         Broker {

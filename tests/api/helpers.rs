@@ -91,6 +91,7 @@ pub async fn spawn_app_configured(
         sweep_every: shindan::config::DEFAULT_SWEEP_EVERY,
         trusted_proxies: Vec::new(),
         peer_snapshot_interval: Config::default().peer_snapshot_interval,
+        reserve_mb: shindan::config::DEFAULT_RESERVE_MB,
     };
     adjust(&mut config);
     let app = Application::build(&config).expect("the application builds");
@@ -390,12 +391,18 @@ pub struct ServerProcess {
 
 /// Starts `shindan serve` on a random port; waits until it listens.
 pub fn spawn_process(data_dir: &Path, questionnaires: &Path) -> ServerProcess {
+    spawn_process_with(data_dir, questionnaires, &[])
+}
+
+/// [`spawn_process`] with more arguments for `serve`.
+pub fn spawn_process_with(data_dir: &Path, questionnaires: &Path, args: &[&str]) -> ServerProcess {
     let mut child = Command::new(binary())
         .args(["serve", "--bind", "127.0.0.1:0", "--workers", "2"])
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--questionnaires")
         .arg(questionnaires)
+        .args(args)
         .env("SHINDAN_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -16,3 +16,4 @@ mod process;
 mod questionnaires;
 mod report;
 mod restore;
+mod storage_faults;
