@@ -32,10 +32,44 @@ pub const STRENGTHS: usize = 2;
 pub const PRIORITIES: usize = 3;
 /// The least score a strength has (the "good" level).
 pub const STRENGTH_MIN: f64 = 60.0;
-/// Quotes asked less than this many days before the policy start may be refused.
-pub const QUOTE_LEAD_DAYS: i64 = 14;
+/// The procedures (quote, application, contract) must be complete this many days before
+/// the policy start, or a broker may decline the quote request (the seed's wording:
+/// 「保険始期日の14日前までにお手続きが終わらない場合…お断りすることもございます」).
+pub const PROCEDURE_DEADLINE_DAYS: i64 = 14;
+/// From this many days before the policy start the report urges the company to start the
+/// procedures now: finishing them takes time, so a warning only inside the last 14 days
+/// would come too late.
+pub const PROCEDURE_WARNING_DAYS: i64 = 30;
 /// Many insurers exclude incidents in the first days after a release or delivery.
 pub const RELEASE_EXCLUSION_DAYS: i64 = 30;
+
+/// Where a company stands against the procedures' deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// No policy start given (or no submission date): the general rule only.
+    Unknown,
+    /// The policy start is before the submission: the date needs checking.
+    Past,
+    /// Fewer than [`PROCEDURE_DEADLINE_DAYS`] left: the deadline has passed.
+    Missed,
+    /// Within [`PROCEDURE_WARNING_DAYS`]: start the procedures now.
+    Soon,
+    /// More time than that: the general rule, with the date.
+    Ahead,
+}
+
+impl Deadline {
+    /// The state for `days` from the submission to the policy start.
+    pub fn of(days_to_start: Option<i64>) -> Deadline {
+        match days_to_start {
+            None => Deadline::Unknown,
+            Some(d) if d < 0 => Deadline::Past,
+            Some(d) if d < PROCEDURE_DEADLINE_DAYS => Deadline::Missed,
+            Some(d) if d <= PROCEDURE_WARNING_DAYS => Deadline::Soon,
+            Some(_) => Deadline::Ahead,
+        }
+    }
+}
 
 /// A word for a domain score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -449,5 +483,23 @@ mod tests {
         // A previous assessment is the comparison instead, whatever the peers.
         let a = analyse(&q, &record, Some(&view), Some(&record));
         assert!(matches!(a.comparison, Some(Comparison::Previous { .. })));
+    }
+
+    #[test]
+    fn the_deadline_warns_from_thirty_days_and_is_firm_inside_fourteen() {
+        use super::Deadline::*;
+        let of = |d| Deadline::of(Some(d));
+        assert_eq!(Deadline::of(None), Unknown);
+        assert_eq!(of(-1), Past);
+        assert_eq!(of(0), Missed);
+        assert_eq!(of(PROCEDURE_DEADLINE_DAYS - 1), Missed);
+        assert_eq!(
+            of(PROCEDURE_DEADLINE_DAYS),
+            Soon,
+            "day 14: still possible, hurry"
+        );
+        assert_eq!(of(20), Soon, "20 days out must hurry, not be reassured");
+        assert_eq!(of(PROCEDURE_WARNING_DAYS), Soon);
+        assert_eq!(of(PROCEDURE_WARNING_DAYS + 1), Ahead);
     }
 }

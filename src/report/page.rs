@@ -254,14 +254,18 @@ pub fn render(p: &ReportPage) -> Markup {
                                 } @else {
                                     li { (ui.policy_start_in.replace("{date}", &date).replace("{n}", &days.to_string())) }
                                 }
-                                @if (0..super::analysis::QUOTE_LEAD_DAYS).contains(&days) {
-                                    li.warning { (ui.quote_lead_warning) }
-                                } @else {
-                                    li { (ui.quote_lead_note) }
+                                @let deadline = (start - chrono::Duration::days(super::analysis::PROCEDURE_DEADLINE_DAYS)).format("%Y-%m-%d").to_string();
+                                @match super::analysis::Deadline::of(Some(days)) {
+                                    super::analysis::Deadline::Missed => {
+                                        li.warning { (ui.procedure_missed.replace("{deadline}", &deadline)) }
+                                    }
+                                    super::analysis::Deadline::Soon => {
+                                        li.warning { (ui.procedure_soon.replace("{deadline}", &deadline)) }
+                                    }
+                                    _ => {}
                                 }
-                            } @else {
-                                li { (ui.quote_lead_note) }
                             }
+                            li { (ui.procedure_rule) }
                             li { (ui.release_exclusion) }
                         }
                     }

@@ -441,3 +441,57 @@ async fn a_record_made_inconsistent_in_the_store_gets_a_500_page_with_an_error_i
     );
     assert!(!logs.contains("panicked"), "{logs}");
 }
+
+/// Submits a complete assessment whose policy starts `days` after today in Japan; its
+/// Japanese report page and the days the server counted (from its own submission time).
+async fn report_starting_in(app: &TestApp, days: i64) -> (String, chrono::NaiveDate, i64) {
+    use chrono::{Duration, FixedOffset, Utc};
+    let jst = FixedOffset::east_opt(9 * 3600).unwrap();
+    let q = app.questionnaire("it-liability").await;
+    let (mut profile, answers) = crate::helpers::complete_answers(&q);
+    let start = Utc::now().with_timezone(&jst).date_naive() + Duration::days(days);
+    profile["policy_start"] = json!(start.format("%Y-%m-%d").to_string());
+    let created = app
+        .created(&json!({"questionnaire": "it-liability", "profile": profile, "answers": answers, "submit": true}))
+        .await;
+    let data: Value = app
+        .get(&format!("/api/v1/reports/{}", token(&created)))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let submitted: chrono::DateTime<Utc> = data["submitted_at"].as_str().unwrap().parse().unwrap();
+    let counted = (start - submitted.with_timezone(&jst).date_naive()).num_days();
+    let page = text(app, &format!("/r/{}?lang=ja", token(&created))).await;
+    (page, start, counted)
+}
+
+#[tokio::test]
+async fn the_timeline_urges_the_procedures_from_thirty_days_and_is_firm_inside_fourteen() {
+    use shindan::report::analysis::{Deadline, PROCEDURE_DEADLINE_DAYS};
+    let app = spawn_app().await;
+    for days in [5, 20, 45] {
+        let (page, start, counted) = report_starting_in(&app, days).await;
+        let deadline = (start - chrono::Duration::days(PROCEDURE_DEADLINE_DAYS))
+            .format("%Y-%m-%d")
+            .to_string();
+        let soon = format!("お手続きは始期日の14日前({deadline})までに終える必要があります");
+        let missed = format!("始期日の14日前({deadline})を過ぎているため");
+        // The rule is always there, hedged, and about completing the procedures.
+        assert!(page.contains("代理店によっては、保険始期日の14日前までにお手続き"));
+        // Judged by the days the server counted (a test may cross midnight in Japan).
+        match Deadline::of(Some(counted)) {
+            Deadline::Missed => assert!(page.contains(&missed), "{counted} days"),
+            Deadline::Soon => {
+                assert!(page.contains(&soon), "{counted} days: hurry, not reassured");
+                assert!(!page.contains(&missed));
+            }
+            _ => {
+                assert!(
+                    !page.contains(&soon) && !page.contains(&missed),
+                    "{counted} days"
+                );
+            }
+        }
+    }
+}
