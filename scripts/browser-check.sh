@@ -242,6 +242,12 @@ for d in q["domains"]:
         problems.append(f"domain label not found in the printed page: {label!r}")
 if sys.argv[4] == "1" and squash(os.environ["COMPANY"]) not in flat:
     problems.append(f"company name not shown as text: {os.environ['COMPANY']!r}")
+# Japanese line breaking (kinsoku): no printed line starts with a long vowel mark, a comma,
+# a full stop or a closing bracket.
+if lang == "ja":
+    for n, line in enumerate(text.split("\n"), 1):
+        if line and line[0] in "ー、。，．」』）】〕":
+            problems.append(f"line {n} of the printed text starts with {line[:1]!r}: {line[:30]!r}")
 for p in problems:
     print(p)
 # Notes (not failures): Japanese on an English page, other than the company name and the

@@ -34,7 +34,7 @@ start_server() {
     local questionnaires=$1 wait_seconds=${2:-10}
     log "building the release binary"
     cargo build --release --quiet --bin shindan >&2
-    mkdir -p "$WORK/data"
+    mkdir -p -m 700 "$WORK/data"
     local port
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
     BASE="http://127.0.0.1:$port"
