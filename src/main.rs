@@ -293,6 +293,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             action: PeersAction::Snapshot,
             data_dir,
         } => {
+            owner_only_umask();
             let store = Store::open(&data_dir)?;
             match store.take_peer_snapshot(chrono::Utc::now())? {
                 Ok(p) => {

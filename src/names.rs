@@ -21,7 +21,8 @@ pub fn clean(raw: &str, max: usize) -> Option<String> {
 
 /// The form under which two names count as the same company: trimmed, NFKC-normalised
 /// (full-width letters and half-width katakana become their usual forms) and lower case,
-/// so ＡＢＣ株式会社, abc株式会社 and ABCｶﾌﾞｼｷｶﾞｲｼｬ match as users expect. Brokers' client
+/// so ＡＢＣ株式会社, abc株式会社 and ABC株式会社 match, as do ｶﾌﾞｼｷｶﾞｲｼｬ and カブシキガイシャ
+/// (a company type written in kana still differs from 株式会社). Brokers' client
 /// names and the companies of the peer statistics both fold with it.
 pub fn fold(raw: &str) -> String {
     raw.trim().nfkc().flat_map(char::to_lowercase).collect()

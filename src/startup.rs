@@ -242,12 +242,22 @@ async fn sweep_drafts(store: Arc<Store>, ttl: std::time::Duration, every: std::t
     let Ok(ttl) = chrono::Duration::from_std(ttl) else {
         return;
     };
-    let mut ticks = tokio::time::interval(every);
+    // `interval` refuses a zero period.
+    let mut ticks = tokio::time::interval(every.max(std::time::Duration::from_millis(1)));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
         let cutoff = chrono::Utc::now() - ttl;
-        match store.delete_stale_drafts(cutoff).await {
+        // The scan reads every record: on a blocking thread, never on the runtime's.
+        let swept = store.clone();
+        let deleted = tokio::task::spawn_blocking(move || swept.delete_stale_drafts_now(cutoff))
+            .await
+            .unwrap_or_else(|e| Err(crate::store::StoreError::Storage(e.to_string())));
+        let deleted = match deleted {
+            Ok(n) if n > 0 => store.durable().await.map(|()| n),
+            other => other,
+        };
+        match deleted {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "abandoned drafts deleted"),
             Err(e) => tracing::warn!(error = %e, "the sweep of abandoned drafts failed"),

@@ -182,6 +182,13 @@ pub struct PeerView {
 }
 
 impl PublishedSection {
+    /// Whether the snapshot holds this very assessment as its company's entry. Only such a
+    /// reader gets a rank band: a band for any score one submits would let anyone find the
+    /// scores at the band edges by submitting chosen answers.
+    pub fn holds(&self, own: &CompanyKey, record: Uuid) -> bool {
+        self.companies.get(own).is_some_and(|m| m.record == record)
+    }
+
     /// What a company (`own`, in `own_segment` now, with `own_overall`) may see: its
     /// segment when that alone has [`MIN_OTHERS`] companies besides its own, else all
     /// companies when they have, else nothing. Its own entry in the snapshot, if any, is

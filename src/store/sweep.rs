@@ -28,6 +28,19 @@ impl Store {
         &self,
         untouched_since: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
+        let deleted = self.delete_stale_drafts_now(untouched_since)?;
+        if deleted > 0 {
+            self.durable().await?;
+        }
+        Ok(deleted)
+    }
+
+    /// [`Store::delete_stale_drafts`] without waiting for the disk, for a blocking thread:
+    /// the caller waits for [`Store::durable`] when something went.
+    pub fn delete_stale_drafts_now(
+        &self,
+        untouched_since: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
         let mut deleted = 0;
         for item in self.tree.scan_prefix([RECORD]) {
             let (k, v) = item?;
@@ -56,9 +69,6 @@ impl Store {
                 })?;
             }
             deleted += 1;
-        }
-        if deleted > 0 {
-            self.durable().await?;
         }
         Ok(deleted)
     }

@@ -233,21 +233,23 @@ async fn ranks_are_bands_of_twenty_percent_with_a_rounded_count_and_the_date() {
         submit(&app, &q, &format!("社{level}"), level).await;
     }
     submit_many(&app, &q, "追加", 3, 1).await;
-    let taken = snapshot(&app).await;
-    let date = day(&taken);
+    // Ranked readers are in the snapshot: a band is given only to the assessment the
+    // snapshot holds.
     let best = submit(&app, &q, "最良", 10).await;
     let worst = submit(&app, &q, "最下位", 0).await;
+    let taken = snapshot(&app).await;
+    let date = day(&taken);
 
     let (_, ja) = page(&app, &best, "ja").await;
     assert!(
-        ja.contains(&format!("総合スコアは、同じ質問票で診断した10社以上の中で<strong>上位20%以内</strong>です({date}時点)。")),
+        ja.contains(&format!("総合スコアは、同じ質問票で診断した15社以上の中で<strong>上位20%以内</strong>です({date}時点)。")),
         "{ja}"
     );
     assert!(ja.contains(&format!("同業他社の数値は{date}時点の集計です。")));
-    assert!(ja.contains("同業他社の平均(10社以上)"));
+    assert!(ja.contains("同業他社の平均(15社以上)"));
     let (_, en) = page(&app, &best, "en").await;
     assert!(
-        en.contains(&format!("As of {date}, your overall score is in the <strong>top 20%</strong> of 10 or more companies that took this questionnaire.")),
+        en.contains(&format!("As of {date}, your overall score is in the <strong>top 20%</strong> of 15 or more companies that took this questionnaire.")),
         "{en}"
     );
     assert!(en.contains(&format!("Peer figures are as of {date}")));
@@ -257,20 +259,20 @@ async fn ranks_are_bands_of_twenty_percent_with_a_rounded_count_and_the_date() {
         .text()
         .await
         .unwrap();
-    assert!(svg.contains("Peer average (10+ companies)"), "{svg}");
+    assert!(svg.contains("Peer average (15+ companies)"), "{svg}");
 
-    // Thirteen others above: the last of fourteen.
+    // Fourteen others above: the last of fifteen.
     let (_, ja) = page(&app, &worst, "ja").await;
     assert!(ja.contains("<strong>下位20%</strong>です"), "{ja}");
     let (_, en) = page(&app, &worst, "en").await;
     assert!(
-        en.contains("in the <strong>bottom 20%</strong> of 10 or more"),
+        en.contains("in the <strong>bottom 20%</strong> of 15 or more"),
         "{en}"
     );
 
     let p = peers(&app, &best).await;
     assert_eq!(p["rank_band"], "top_20");
-    assert_eq!(p["companies"], 10);
+    assert_eq!(p["companies"], 15);
     assert_eq!(p["snapshot_date"], date.as_str());
     assert_eq!(p["segment"], Value::Null);
     assert_eq!(p["domains"].as_array().unwrap().len(), 5);
@@ -295,8 +297,8 @@ async fn the_business_type_segment_is_used_only_when_it_alone_has_ten() {
     for i in 0..10 {
         submit_in(&app, &q, &format!("SaaS{i}"), "saas").await;
     }
-    snapshot(&app).await;
     let si = submit_in(&app, &q, "新SI", "si").await;
+    snapshot(&app).await;
     let p = peers(&app, &si).await;
     assert_eq!(
         (p["segment"].as_str(), p["companies"].as_u64()),
@@ -549,4 +551,30 @@ fn a_bad_snapshot_interval_stops_the_server_with_a_message() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("every day") && err.contains("24h"), "{err}");
+}
+
+#[tokio::test]
+async fn a_submission_after_the_snapshot_gets_peers_but_no_rank_so_band_edges_cannot_be_probed() {
+    let app = spawn_admin_app(&small_questionnaires()).await;
+    let q = app.questionnaire("small-five").await;
+    for level in 1..=10 {
+        submit(&app, &q, &format!("社{level}"), level).await;
+    }
+    submit_many(&app, &q, "追加", 3, 1).await;
+    snapshot(&app).await;
+    // Chosen answers, read at once: no band, whatever the score.
+    for level in [0, 5, 10] {
+        let probe = submit(&app, &q, &format!("探り{level}"), level).await;
+        let p = peers(&app, &probe).await;
+        assert_eq!(p["rank_band"], Value::Null, "level {level}");
+        assert!(
+            p["companies"].as_u64().is_some(),
+            "the averages are still shown"
+        );
+        let (_, ja) = page(&app, &probe, "ja").await;
+        assert!(
+            !ja.contains("上位20%以内") && !ja.contains("下位20%"),
+            "level {level}"
+        );
+    }
 }
