@@ -155,7 +155,7 @@ async fn one_company_submitting_twelve_times_counts_once() {
     let abc = submit(&app, &q, "ABC株式会社", 7).await;
     assert_eq!(peers(&app, &abc).await, Value::Null);
     let (_, html) = page(&app, &abc, "en").await;
-    assert!(!html.contains("Peer average") && !html.contains("top "));
+    assert!(!html.contains("Average of all business types") && !html.contains("top "));
 }
 
 #[tokio::test]
@@ -169,13 +169,13 @@ async fn a_report_shows_peers_only_with_ten_companies_other_than_its_own() {
     // A member of the snapshot has nine others.
     assert_eq!(peers(&app, &first).await, Value::Null);
     let (_, html) = page(&app, &first, "ja").await;
-    assert!(!html.contains("同業他社の平均"), "{html}");
+    assert!(!html.contains("全業種の平均"), "{html}");
     // A company that submits after it has ten.
     let newcomer = submit(&app, &q, "新しい会社", 5).await;
     let p = peers(&app, &newcomer).await;
     assert_eq!(p["companies"], 10);
     let (_, html) = page(&app, &newcomer, "ja").await;
-    assert!(html.contains("同業他社の平均(10社以上)"), "{html}");
+    assert!(html.contains("全業種の平均(10社以上)"), "{html}");
 }
 
 #[tokio::test]
@@ -245,8 +245,12 @@ async fn ranks_are_bands_of_twenty_percent_with_a_rounded_count_and_the_date() {
         ja.contains(&format!("総合スコアは、同じ質問票で診断した15社以上の中で<strong>上位20%以内</strong>です({date}時点)。")),
         "{ja}"
     );
-    assert!(ja.contains(&format!("同業他社の数値は{date}時点の集計です。")));
-    assert!(ja.contains("同業他社の平均(15社以上)"));
+    assert!(ja.contains(&format!("比較対象の数値は{date}時点の集計です。")));
+    assert!(ja.contains("全業種の平均(15社以上)"));
+    assert!(
+        !ja.contains("同業他社の平均"),
+        "all business types are not one's own trade"
+    );
     let (_, en) = page(&app, &best, "en").await;
     assert!(
         en.contains(&format!("As of {date}, your overall score is in the <strong>top 20%</strong> of 15 or more companies that took this questionnaire.")),
@@ -259,7 +263,10 @@ async fn ranks_are_bands_of_twenty_percent_with_a_rounded_count_and_the_date() {
         .text()
         .await
         .unwrap();
-    assert!(svg.contains("Peer average (15+ companies)"), "{svg}");
+    assert!(
+        svg.contains("Average of all business types (15+ companies)"),
+        "{svg}"
+    );
 
     // Fourteen others above: the last of fifteen.
     let (_, ja) = page(&app, &worst, "ja").await;
@@ -399,7 +406,7 @@ async fn a_previous_assessment_is_still_the_comparison_whatever_the_peers() {
         en.contains("Previous (") && en.contains("Previously "),
         "{en}"
     );
-    assert!(!en.contains("Peer average") && !en.contains("Peer figures"));
+    assert!(!en.contains("Average of all business types") && !en.contains("Peer figures"));
     assert_eq!(peers(&app, &after).await, Value::Null);
 }
 

@@ -120,7 +120,7 @@ async fn submissions_alone_never_show_peers() {
         let last = app.created(&weak()).await;
         let svg = text(&app, &format!("/r/{}/radar.svg?lang=en", token(&last))).await;
         let html = text(&app, &format!("/r/{}?lang=en", token(&last))).await;
-        assert!(!svg.contains("Peer average") && !html.contains("top "));
+        assert!(!svg.contains("Average of all business types") && !html.contains("top "));
     }
 }
 
@@ -335,7 +335,7 @@ async fn japanese_reports_with_peers_and_with_a_previous_assessment_show_no_engl
     for t in [token(&last), token(&compared)] {
         let html = text(&app, &format!("/r/{t}?lang=ja")).await;
         if t == token(&last) {
-            assert!(html.contains("同業他社の平均(10社以上)"), "{html}");
+            assert!(html.contains("全業種の平均(10社以上)"), "{html}");
         }
         let body_html = html
             .split("<body")
