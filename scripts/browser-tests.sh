@@ -33,33 +33,9 @@ fail() {
 }
 
 # --- what it needs ---------------------------------------------------------------------------
-have_cjk_font() {
-    command -v fc-list >/dev/null 2>&1 || return 1
-    local families
-    families="$(fc-list : family 2>/dev/null || true)"
-    grep -qi "Noto Sans CJK" <<<"$families"
-}
-missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-{ command -v pdfinfo && command -v pdftoppm && command -v pdftotext; } >/dev/null 2>&1 ||
-    missing+=(poppler-utils)
-have_cjk_font || missing+=(fonts-noto-cjk fontconfig)
-command -v python3 >/dev/null 2>&1 || missing+=(python3)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-    missing+=(python3-venv)
-fi
-if [ "${#missing[@]}" -gt 0 ]; then
-    [ "$(id -u)" = 0 ] ||
-        fail "missing ${missing[*]}; run as root or: apt-get install -y --no-install-recommends ${missing[*]}"
-    log "installing ${missing[*]} with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    timeout 600 apt-get update >&2
-    timeout 1800 apt-get install -y --no-install-recommends "${missing[@]}" >&2
-    command -v chromium >/dev/null 2>&1 || fail "chromium is still missing after apt-get install"
-    command -v pdfinfo >/dev/null 2>&1 || fail "pdfinfo is still missing after apt-get install"
-    have_cjk_font || fail "no Noto Sans CJK font after apt-get install fonts-noto-cjk"
-fi
+# shellcheck source=scripts/lib/browser-deps.sh
+. scripts/lib/browser-deps.sh
+ensure_browser_deps
 
 # The virtual environment, rebuilt when requirements.txt changes or it no longer runs.
 stamp="$VENV/.requirements.sha256"
