@@ -126,9 +126,9 @@ fn page_broker(req: &HttpRequest) -> Result<PageBroker, actix_web::Error> {
         Ok(Some(s)) => {
             state.limiters.check(req, Limit::Broker(s.broker.id))?;
             Ok(PageBroker {
+                form_token: csrf::session_token(&state.session_key, &s.value),
                 broker: s.broker,
                 lang,
-                form_token: s.form_token,
             })
         }
         Ok(None) => Err(SignInFirst {

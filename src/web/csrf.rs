@@ -11,13 +11,15 @@
 //!
 //! Tokens are compared in constant time and never logged.
 
-use actix_web::cookie::{time::Duration as CookieDuration, Cookie, CookieJar, Key, SameSite};
+use actix_web::cookie::{Cookie, Key};
 use actix_web::HttpRequest;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+use super::session;
 
 /// The hidden form field that carries the token.
 pub const FIELD: &str = "csrf";
@@ -53,11 +55,8 @@ pub fn matches(expected: &str, presented: Option<&str>) -> bool {
 
 /// The nonce of the request's sign-in cookie, when its signature holds.
 pub fn login_nonce(req: &HttpRequest, key: &Key) -> Option<String> {
-    let cookie = req.cookie(LOGIN_COOKIE)?;
-    let mut jar = CookieJar::new();
-    jar.add_original(cookie);
-    let verified = jar.signed(key).get(LOGIN_COOKIE)?;
-    let nonce = verified.value().strip_prefix(NONCE_PREFIX)?;
+    let value = session::verified_value(req, key, LOGIN_COOKIE)?;
+    let nonce = value.strip_prefix(NONCE_PREFIX)?;
     (nonce.len() == NONCE_CHARS).then(|| nonce.to_string())
 }
 
@@ -71,29 +70,13 @@ pub fn new_login_nonce() -> Result<String, getrandom::Error> {
 /// The signed cookie that carries `nonce` to the sign-in post, for as long as a session
 /// lasts; `secure` when the site is served over HTTPS.
 pub fn login_cookie(key: &Key, nonce: &str, secure: bool) -> Cookie<'static> {
-    let cookie = Cookie::build(LOGIN_COOKIE, format!("{NONCE_PREFIX}{nonce}"))
-        .path(LOGIN_PATH)
-        .http_only(true)
-        .secure(secure)
-        .same_site(SameSite::Strict)
-        .max_age(CookieDuration::hours(super::session::SESSION_HOURS))
-        .finish();
-    let mut jar = CookieJar::new();
-    jar.signed_mut(key).add(cookie);
-    jar.get(LOGIN_COOKIE)
-        .cloned()
-        .unwrap_or_else(|| Cookie::new(LOGIN_COOKIE, ""))
+    let value = format!("{NONCE_PREFIX}{nonce}");
+    session::signed_cookie(key, (LOGIN_COOKIE, LOGIN_PATH), value, secure)
 }
 
 /// The cookie that removes the sign-in nonce once it has been used.
 pub fn login_cookie_removal() -> Cookie<'static> {
-    let mut c = Cookie::build(LOGIN_COOKIE, "")
-        .path(LOGIN_PATH)
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .finish();
-    c.make_removal();
-    c
+    session::removal_of((LOGIN_COOKIE, LOGIN_PATH))
 }
 
 #[cfg(test)]

@@ -128,11 +128,17 @@ impl Session {
     }
 }
 
-/// A new session cookie for `broker`. `secure` when the site is served over HTTPS.
-pub fn issue(key: &Key, broker: &Broker, secure: bool) -> Cookie<'static> {
-    let value = Session::of(broker, Utc::now().timestamp()).value();
-    let cookie = Cookie::build(SESSION_COOKIE, value)
-        .path(COOKIE_PATH)
+/// A cookie of ours, signed with `key`: `HttpOnly`, `SameSite=Strict`, lasting a session's
+/// hours, sent only to `path`; `secure` when the site is served over HTTPS. The session
+/// and the sign-in form's nonce (`web::csrf`) both use it.
+pub(super) fn signed_cookie(
+    key: &Key,
+    (name, path): (&'static str, &'static str),
+    value: String,
+    secure: bool,
+) -> Cookie<'static> {
+    let cookie = Cookie::build(name, value)
+        .path(path)
         .http_only(true)
         .secure(secure)
         .same_site(SameSite::Strict)
@@ -140,15 +146,22 @@ pub fn issue(key: &Key, broker: &Broker, secure: bool) -> Cookie<'static> {
         .finish();
     let mut jar = CookieJar::new();
     jar.signed_mut(key).add(cookie);
-    jar.get(SESSION_COOKIE)
+    jar.get(name)
         .cloned()
-        .unwrap_or_else(|| Cookie::new(SESSION_COOKIE, ""))
+        .unwrap_or_else(|| Cookie::new(name, ""))
 }
 
-/// The cookie that ends a session.
-pub fn removal() -> Cookie<'static> {
-    let mut c = Cookie::build(SESSION_COOKIE, "")
-        .path(COOKIE_PATH)
+/// The value of the request's cookie `name`, when its signature under `key` holds.
+pub(super) fn verified_value(req: &HttpRequest, key: &Key, name: &str) -> Option<String> {
+    let mut jar = CookieJar::new();
+    jar.add_original(req.cookie(name)?);
+    Some(jar.signed(key).get(name)?.value().to_string())
+}
+
+/// The cookie that removes our cookie `name` at `path`.
+pub(super) fn removal_of((name, path): (&'static str, &'static str)) -> Cookie<'static> {
+    let mut c = Cookie::build(name, "")
+        .path(path)
         .http_only(true)
         .same_site(SameSite::Strict)
         .finish();
@@ -156,11 +169,22 @@ pub fn removal() -> Cookie<'static> {
     c
 }
 
-/// A valid session: its broker and the anti-forgery token of its forms.
+/// A new session cookie for `broker`. `secure` when the site is served over HTTPS.
+pub fn issue(key: &Key, broker: &Broker, secure: bool) -> Cookie<'static> {
+    let value = Session::of(broker, Utc::now().timestamp()).value();
+    signed_cookie(key, (SESSION_COOKIE, COOKIE_PATH), value, secure)
+}
+
+/// The cookie that ends a session.
+pub fn removal() -> Cookie<'static> {
+    removal_of((SESSION_COOKIE, COOKIE_PATH))
+}
+
+/// A valid session: its broker and the (verified) value of its cookie, which the
+/// anti-forgery token of its forms is derived from (`web::csrf::session_token`).
 pub struct SignedIn {
     pub broker: Broker,
-    /// The value every form of this session must carry (`web::csrf`).
-    pub form_token: String,
+    pub value: String,
 }
 
 /// The active broker the request's session cookie names, if it is valid.
@@ -172,31 +196,25 @@ pub fn broker_of(
     Ok(signed_in(req, key, store)?.map(|s| s.broker))
 }
 
-/// The request's valid session, if any: [`broker_of`] with the form token.
+/// The request's valid session, if any: [`broker_of`] with the cookie's value.
 pub fn signed_in(
     req: &HttpRequest,
     key: &Key,
     store: &Store,
 ) -> Result<Option<SignedIn>, StoreError> {
-    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+    let Some(value) = verified_value(req, key, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let mut jar = CookieJar::new();
-    jar.add_original(cookie);
-    let Some(verified) = jar.signed(key).get(SESSION_COOKIE) else {
-        return Ok(None);
-    };
-    let Some(session) = Session::parse(verified.value()) else {
+    let Some(session) = Session::parse(&value) else {
         return Ok(None);
     };
     if !session.is_fresh(Utc::now().timestamp()) {
         return Ok(None);
     }
-    let form_token = super::csrf::session_token(key, verified.value());
     Ok(store
         .broker(session.broker)?
         .filter(|b| session.admits(b))
-        .map(|broker| SignedIn { broker, form_token }))
+        .map(|broker| SignedIn { broker, value }))
 }
 
 #[cfg(test)]
