@@ -441,6 +441,15 @@ pub fn spawn_process_with(data_dir: &Path, questionnaires: &Path, args: &[&str])
 }
 
 impl ServerProcess {
+    /// A plain GET of `path` (as `/healthz`), with a fresh client.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        client()
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("GET")
+    }
+
     /// Sends SIGTERM and waits for the exit; returns the exit code.
     pub fn terminate(mut self) -> (Option<i32>, String) {
         let pid = self.child.id().to_string();

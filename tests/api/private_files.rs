@@ -97,11 +97,7 @@ async fn a_loose_data_directory_is_tightened_at_start_with_a_log_line() {
 
     let server = spawn_process(&data, &small_questionnaires());
     // Serving: its signal handlers are in place.
-    let health = client()
-        .get(format!("{}/healthz", server.address))
-        .send()
-        .await
-        .unwrap();
+    let health = server.get("/healthz").await;
     assert_eq!(health.status(), 200);
     let (code, logs) = server.terminate();
     assert_eq!(code, Some(0));

@@ -23,11 +23,9 @@ async fn submit_one(server: &ServerProcess) -> Value {
 }
 
 async fn report_status(server: &ServerProcess, token: &str) -> u16 {
-    client()
-        .get(format!("{}/api/v1/reports/{token}", server.address))
-        .send()
+    server
+        .get(&format!("/api/v1/reports/{token}"))
         .await
-        .unwrap()
         .status()
         .as_u16()
 }
@@ -53,11 +51,9 @@ async fn submissions_survive_a_restart_and_sigterm_exits_cleanly_without_logging
 
     let server = spawn_process(data.path(), &small_questionnaires());
     assert_eq!(report_status(&server, &report).await, 200);
-    let body: Value = client()
-        .get(format!("{}/api/v1/reports/{report}", server.address))
-        .send()
+    let body: Value = server
+        .get(&format!("/api/v1/reports/{report}"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -239,11 +235,9 @@ async fn a_report_keeps_the_questionnaire_it_was_scored_with_when_the_file_chang
     let server = spawn_process(data.path(), qs.path());
     let body: Value = report_of(&server).await.json().await.unwrap();
     assert_eq!(body["scores"]["domains"][0]["label"]["en"], "One");
-    let html = client()
-        .get(format!("{}/r/{report}?lang=en", server.address))
-        .send()
+    let html = server
+        .get(&format!("/r/{report}?lang=en"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

@@ -386,11 +386,7 @@ async fn a_record_made_inconsistent_in_the_store_gets_a_500_page_with_an_error_i
 
     let server = spawn_process(&data, &small_questionnaires());
     let token = created["report_token"].as_str().unwrap();
-    let res = client()
-        .get(format!("{}/r/{token}?lang=en", server.address))
-        .send()
-        .await
-        .unwrap();
+    let res = server.get(&format!("/r/{token}?lang=en")).await;
     assert_eq!(res.status(), 500);
     assert!(res.headers()["content-type"]
         .to_str()
@@ -406,26 +402,14 @@ async fn a_record_made_inconsistent_in_the_store_gets_a_500_page_with_an_error_i
         .to_string();
     assert_eq!(page_id.len(), 12, "{page_id}");
 
-    let res = client()
-        .get(format!("{}/api/v1/reports/{token}", server.address))
-        .send()
-        .await
-        .unwrap();
+    let res = server.get(&format!("/api/v1/reports/{token}")).await;
     assert_eq!(res.status(), 500);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "inconsistent_record");
-    let radar = client()
-        .get(format!("{}/r/{token}/radar.svg", server.address))
-        .send()
-        .await
-        .unwrap();
+    let radar = server.get(&format!("/r/{token}/radar.svg")).await;
     assert_eq!(radar.status(), 500);
     // The server is still serving.
-    let health = client()
-        .get(format!("{}/healthz", server.address))
-        .send()
-        .await
-        .unwrap();
+    let health = server.get("/healthz").await;
     assert_eq!(health.status(), 200);
 
     let (code, logs) = server.terminate();
