@@ -147,8 +147,13 @@ fn a_reader_sees_peers_only_with_ten_others() {
     let p = published(&take(None, &subs).unwrap());
     let inside = CompanyKey::of(Some("c0"), Uuid::nil());
     let outside = CompanyKey::of(Some("newcomer"), Uuid::nil());
-    assert_eq!(p.view(&inside, None, Some(50.0)), None, "nine others");
-    let v = p.view(&outside, None, Some(50.0)).expect("ten others");
+    assert_eq!(
+        p.view(&inside, subs[0].scores.record, None),
+        None,
+        "nine others"
+    );
+    let v = p.view(&outside, Uuid::nil(), None).expect("ten others");
+    assert_eq!(v.band, None, "a newcomer is not ranked");
     assert_eq!(v.companies, 10);
     // 7 * (0 + 1 + ... + 9) / 10
     assert_eq!(v.averages["d1"], 31.5);
@@ -159,32 +164,47 @@ fn a_reader_sees_peers_only_with_ten_others() {
 }
 
 #[test]
-fn the_reader_is_ranked_among_the_others_in_bands_of_twenty_percent() {
+fn the_held_assessment_is_ranked_among_the_others_in_bands_of_twenty_percent() {
     // Fourteen companies scoring 0, 7, ..., 91.
     let subs = companies(14, None, "c");
     let p = published(&take(None, &subs).unwrap());
-    let newcomer = CompanyKey::of(Some("newcomer"), Uuid::nil());
-    let band = |o: f64| p.view(&newcomer, None, Some(o)).unwrap().band.unwrap();
-    assert_eq!(band(100.0), Band::of(0, 14));
-    assert_eq!(band(100.0).index(), 1);
-    assert_eq!(band(0.0).index(), 5);
-    assert!(band(0.0).is_bottom());
-    assert_eq!(p.view(&newcomer, None, Some(1.0)).unwrap().companies, 10);
+    let band = |i: usize| {
+        let own = CompanyKey::of(Some(&format!("c{i}")), Uuid::nil());
+        p.view(&own, subs[i].scores.record, None)
+            .unwrap()
+            .band
+            .unwrap()
+    };
+    // c13 (91): none of the thirteen others above; c0 (0): all of them.
+    assert_eq!(band(13), Band::of(0, 13));
+    assert_eq!(band(13).index(), 1);
+    assert_eq!(band(0).index(), 5);
+    assert!(band(0).is_bottom());
+    let own = CompanyKey::of(Some("c0"), Uuid::nil());
+    assert_eq!(
+        p.view(&own, subs[0].scores.record, None).unwrap().companies,
+        10
+    );
 }
 
 #[test]
-fn the_readers_own_entry_is_not_one_of_the_others() {
-    // Eleven companies, 0, 7, ..., 70; the reader is c10, at 70 in the snapshot and 60 now.
+fn only_the_assessment_the_snapshot_holds_is_ranked() {
     let subs = companies(11, None, "c");
     let p = published(&take(None, &subs).unwrap());
     let own = CompanyKey::of(Some("c10"), Uuid::nil());
-    let v = p.view(&own, None, Some(60.0)).unwrap();
-    // Only c9 (63) of the ten others is above: rank 2 of 11, the top 20% (with its own old
-    // entry counted it would be rank 3 of 12, the top 40%).
-    assert_eq!(v.band.unwrap().index(), 1);
+    // c10's newer assessment, not yet in a snapshot: averages, no rank.
+    let newer = p.view(&own, Uuid::new_v4(), None).unwrap();
+    assert_eq!(newer.band, None);
+    // A company that never submitted before: the same.
+    let newcomer = CompanyKey::of(Some("newcomer"), Uuid::nil());
+    assert_eq!(p.view(&newcomer, Uuid::nil(), None).unwrap().band, None);
+    // The held one (70): none of the ten others (0 ... 63) above.
+    let held = p.view(&own, subs[10].scores.record, None).unwrap();
+    assert_eq!(held.band.unwrap().index(), 1);
     // The published average is the same for every reader: all eleven companies.
-    assert_eq!(v.overall_average, Some(35.0));
-    assert_eq!(v.companies, 10);
+    assert_eq!(held.overall_average, Some(35.0));
+    assert_eq!(newer.overall_average, Some(35.0));
+    assert_eq!(held.companies, 10);
 }
 
 #[test]
@@ -193,14 +213,14 @@ fn the_segment_is_used_only_when_it_alone_has_ten_others() {
     subs.extend(companies(10, Some("web"), "web"));
     let p = published(&take(None, &subs).unwrap());
     let newcomer = CompanyKey::of(Some("newcomer"), Uuid::nil());
-    let v = p.view(&newcomer, Some("si"), Some(50.0)).unwrap();
+    let v = p.view(&newcomer, Uuid::nil(), Some("si")).unwrap();
     assert_eq!((v.segment.as_deref(), v.companies), (Some("si"), 10));
     // A member of "web" has nine others there: compared with everyone.
     let member = CompanyKey::of(Some("web0"), Uuid::nil());
-    let v = p.view(&member, Some("web"), Some(50.0)).unwrap();
+    let v = p.view(&member, Uuid::nil(), Some("web")).unwrap();
     assert_eq!((v.segment, v.companies), (None, 20));
     // An unpublished segment: everyone.
-    let v = p.view(&newcomer, Some("saas"), Some(50.0)).unwrap();
+    let v = p.view(&newcomer, Uuid::nil(), Some("saas")).unwrap();
     assert_eq!(v.segment, None);
 }
 

@@ -164,8 +164,6 @@ impl Published {
 /// What one report shows of its peers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PeerView {
-    /// The section revision it comes from.
-    pub revision: Uuid,
     /// When that revision was taken (the date the report prints).
     pub as_of: DateTime<Utc>,
     /// The business type compared with, when the segment alone is enough.
@@ -176,28 +174,24 @@ pub struct PeerView {
     /// the domain.
     pub averages: BTreeMap<String, f64>,
     pub overall_average: Option<f64>,
-    /// The reader's rank band, when it has an overall score and [`MIN_OTHERS`] other
-    /// companies have one.
+    /// The reader's rank band: only for the assessment the snapshot holds for its company
+    /// (a band for any newly submitted score would let anyone find the scores at the band
+    /// edges by submitting chosen answers), when [`MIN_OTHERS`] other companies have an
+    /// overall score.
     pub band: Option<Band>,
 }
 
 impl PublishedSection {
-    /// Whether the snapshot holds this very assessment as its company's entry. Only such a
-    /// reader gets a rank band: a band for any score one submits would let anyone find the
-    /// scores at the band edges by submitting chosen answers.
-    pub fn holds(&self, own: &CompanyKey, record: Uuid) -> bool {
-        self.companies.get(own).is_some_and(|m| m.record == record)
-    }
-
-    /// What a company (`own`, in `own_segment` now, with `own_overall`) may see: its
+    /// What the assessment `record` of company `own` (in `own_segment`) may see: its
     /// segment when that alone has [`MIN_OTHERS`] companies besides its own, else all
-    /// companies when they have, else nothing. Its own entry in the snapshot, if any, is
-    /// left out of every count and of the ranking, never out of the published averages.
+    /// companies when they have, else nothing. Its company's entry in the snapshot, if any,
+    /// is left out of every count and of the ranking, never out of the published averages;
+    /// it is ranked only if that entry is this very assessment.
     pub fn view(
         &self,
         own: &CompanyKey,
+        record: Uuid,
         own_segment: Option<&str>,
-        own_overall: Option<f64>,
     ) -> Option<PeerView> {
         let mine = self.companies.get(own);
         let others =
@@ -224,14 +218,14 @@ impl PublishedSection {
         let (sum, n) = group.overall;
         let rated_others = n - usize::from(my_overall.is_some());
         let overall_average = (rated_others >= MIN_OTHERS).then(|| sum / n as f64);
-        let band = own_overall.filter(|_| rated_others >= MIN_OTHERS).map(|o| {
+        let held = me.filter(|m| m.record == record).and_then(|m| m.overall);
+        let band = held.filter(|_| rated_others >= MIN_OTHERS).map(|o| {
             let t = tenths(o);
+            // Its own entry equals `t`, so it is never counted above itself.
             let above = group.tenths.len() - group.tenths.partition_point(|&x| x <= t);
-            let mine_above = usize::from(my_overall.is_some_and(|m| m > t));
-            Band::of(above - mine_above, rated_others)
+            Band::of(above, rated_others)
         });
         Some(PeerView {
-            revision: self.revision,
             as_of: self.taken_at,
             segment,
             companies: floor_to_step(group.companies),

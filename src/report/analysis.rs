@@ -454,7 +454,6 @@ mod tests {
         let q = fixture();
         let record = submitted(&q);
         let view = PeerView {
-            revision: uuid::Uuid::nil(),
             // 20:00 UTC is already the next day in Japan.
             as_of: Utc.with_ymd_and_hms(2026, 11, 25, 20, 0, 0).unwrap(),
             segment: None,

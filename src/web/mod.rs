@@ -80,15 +80,9 @@ impl AppState {
         let Some(section) = published.section(&qr.id, &qr.version) else {
             return PeerLookup::default();
         };
-        let company = record.company();
-        // A rank band only for the assessment the snapshot holds (see `holds`).
-        let ranked = section
-            .holds(&company, record.id)
-            .then(|| record.scores.as_ref().and_then(|s| s.overall))
-            .flatten();
         PeerLookup {
             revision: Some(section.revision),
-            view: section.view(&company, record.segment(), ranked),
+            view: section.view(&record.company(), record.id, record.segment()),
         }
     }
 

@@ -249,7 +249,7 @@ async fn a_peer_snapshot_counts_every_concurrent_submission_once() {
     let view = published
         .section("fixture", "1")
         .unwrap()
-        .view(&newcomer, None, Some(50.0))
+        .view(&newcomer, uuid::Uuid::nil(), None)
         .unwrap();
     // d1 is (4 + 0) / 10 = 40 for the first twenty and 0 for the drafts.
     let expected = (20.0 * 40.0) / 30.0;
