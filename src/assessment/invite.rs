@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use super::{new_draft, previous_record, AssessmentError, Changes, Created};
-use crate::names::clean;
+use crate::names::{clean, fold};
 use crate::questionnaire::Questionnaire;
 use crate::store::{AssessmentRecord, Invitation, PortfolioItem, Status, Store};
 use crate::tokens::{EditToken, ReportToken};
@@ -29,11 +29,6 @@ impl ClientName {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// The form under which two names count as the same client ([`crate::names::fold`]).
-    pub fn folded(raw: &str) -> String {
-        crate::names::fold(raw)
     }
 }
 
@@ -75,9 +70,7 @@ pub async fn invite(
         // company's would show this client someone else's scores.
         let same_client = store
             .portfolio_item(broker, earlier.id)?
-            .is_some_and(|item| {
-                ClientName::folded(&item.entry.client_name) == ClientName::folded(client.as_str())
-            });
+            .is_some_and(|item| fold(&item.entry.client_name) == fold(client.as_str()));
         if !same_client {
             return Err(AssessmentError::InvalidPrevious);
         }

@@ -433,7 +433,7 @@ struct SameClient(String);
 
 impl PortfolioFilter for SameClient {
     fn entry(&self, entry: &PortfolioEntry) -> bool {
-        ClientName::folded(&entry.client_name) == self.0
+        crate::names::fold(&entry.client_name) == self.0
     }
 
     fn item(&self, _: &PortfolioItem) -> bool {
@@ -454,7 +454,7 @@ async fn history(
 ) -> Result<HttpResponse, PageError> {
     let l = broker.lang;
     let not_found = || PageError::new(l, ErrorCode::NotFound);
-    let client = SameClient(ClientName::folded(query.name.as_deref().unwrap_or("")));
+    let client = SameClient(crate::names::fold(query.name.as_deref().unwrap_or("")));
     if client.0.is_empty() {
         return Err(not_found());
     }

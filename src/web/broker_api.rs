@@ -85,7 +85,7 @@ impl ListQuery {
                     .ok_or_else(|| bad("cursor", "cursor is not one this API returned"))?,
             ),
         };
-        let name = ClientName::folded(self.q.as_deref().unwrap_or(""));
+        let name = crate::names::fold(self.q.as_deref().unwrap_or(""));
         if name.chars().count() > assessment::MAX_CLIENT_NAME_CHARS {
             return Err(bad("q", "q is longer than any client name"));
         }
@@ -101,7 +101,7 @@ impl ListQuery {
 impl PortfolioFilter for Filter {
     /// The name filter, on the entry alone.
     fn entry(&self, entry: &PortfolioEntry) -> bool {
-        self.name.is_empty() || ClientName::folded(&entry.client_name).contains(&self.name)
+        self.name.is_empty() || crate::names::fold(&entry.client_name).contains(&self.name)
     }
 
     /// The status filter, which needs the record.
