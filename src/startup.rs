@@ -248,16 +248,7 @@ async fn sweep_drafts(store: Arc<Store>, ttl: std::time::Duration, every: std::t
     loop {
         ticks.tick().await;
         let cutoff = chrono::Utc::now() - ttl;
-        // The scan reads every record: on a blocking thread, never on the runtime's.
-        let swept = store.clone();
-        let deleted = tokio::task::spawn_blocking(move || swept.delete_stale_drafts_now(cutoff))
-            .await
-            .unwrap_or_else(|e| Err(crate::store::StoreError::Storage(e.to_string())));
-        let deleted = match deleted {
-            Ok(n) if n > 0 => store.durable().await.map(|()| n),
-            other => other,
-        };
-        match deleted {
+        match store.clone().delete_stale_drafts(cutoff).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "abandoned drafts deleted"),
             Err(e) => tracing::warn!(error = %e, "the sweep of abandoned drafts failed"),

@@ -2,6 +2,8 @@
 //! since a cut-off. Anyone can create drafts, so without this they would pile up for ever;
 //! a broker's invitation stays until the broker's client answers it.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use super::{
@@ -23,24 +25,28 @@ impl Store {
     /// only if it is still the exact value that was judged (compare and swap). The record
     /// goes first, so a crash in between leaves index entries that find nothing, as after
     /// an interrupted insert.
+    ///
+    /// The scan reads every record, so it runs on a blocking thread, never on the async
+    /// runtime's.
     #[tracing::instrument(skip(self))]
     pub async fn delete_stale_drafts(
-        &self,
+        self: Arc<Self>,
         untouched_since: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        let deleted = self.delete_stale_drafts_now(untouched_since)?;
+        let store = self.clone();
+        let deleted =
+            tokio::task::spawn_blocking(move || store.delete_stale_drafts_now(untouched_since))
+                .await
+                .map_err(|e| StoreError::Storage(e.to_string()))??;
         if deleted > 0 {
             self.durable().await?;
         }
         Ok(deleted)
     }
 
-    /// [`Store::delete_stale_drafts`] without waiting for the disk, for a blocking thread:
-    /// the caller waits for [`Store::durable`] when something went.
-    pub fn delete_stale_drafts_now(
-        &self,
-        untouched_since: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
+    /// The scan and deletions of [`Store::delete_stale_drafts`], without waiting for the
+    /// disk.
+    fn delete_stale_drafts_now(&self, untouched_since: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut deleted = 0;
         for item in self.tree.scan_prefix([RECORD]) {
             let (k, v) = item?;

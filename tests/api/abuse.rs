@@ -256,7 +256,7 @@ async fn the_sweep_deletes_own_drafts_untouched_since_the_cut_off_and_nothing_el
         .await;
     assert_eq!(app.stored(), 4);
 
-    let deleted = app.store.delete_stale_drafts(cutoff).await.unwrap();
+    let deleted = app.store.clone().delete_stale_drafts(cutoff).await.unwrap();
 
     assert_eq!(deleted, 1);
     assert_eq!(app.stored(), 3);
