@@ -30,6 +30,7 @@ ensure_browser_deps() {
     timeout 600 apt-get update >&2
     timeout 1800 apt-get install -y --no-install-recommends "${missing[@]}" >&2
     command -v chromium >/dev/null 2>&1 || fail "chromium is still missing after apt-get install"
-    command -v pdfinfo >/dev/null 2>&1 || fail "pdfinfo is still missing after apt-get install"
+    { command -v pdfinfo && command -v pdftoppm && command -v pdftotext; } >/dev/null 2>&1 ||
+        fail "poppler-utils are still missing after apt-get install"
     have_cjk_font || fail "no Noto Sans CJK font after apt-get install fonts-noto-cjk"
 }
