@@ -175,6 +175,17 @@ impl TestApp {
             .expect("questionnaire JSON")
     }
 
+    /// One version of the shipped `it-liability` questionnaire.
+    pub async fn questionnaire_version(&self, version: &str) -> Value {
+        self.get(&format!(
+            "/api/v1/questionnaires/it-liability?version={version}"
+        ))
+        .await
+        .json()
+        .await
+        .expect("questionnaire JSON")
+    }
+
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(self.url(path))

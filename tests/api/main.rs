@@ -17,3 +17,4 @@ mod questionnaires;
 mod report;
 mod restore;
 mod storage_faults;
+mod versions;
