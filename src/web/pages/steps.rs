@@ -211,53 +211,18 @@ pub fn profile(
 ) -> Markup {
     let ui = flow.lang.ui();
     let lang = flow.lang;
-    let first = |id: &str| {
-        values
-            .get(id)
-            .and_then(|v| v.first())
-            .cloned()
-            .unwrap_or_default()
-    };
+    let ungrouped = flow.q.profile.iter().filter(|f| f.group.is_none());
     let body = html! {
         @if saved { p.saved role="status" { (ui.saved_notice) } }
         p.lead { (ui.profile_lead) }
         form.stack method="post" action=(Step::Profile.href(flow.token)) {
-            @for field in &flow.q.profile {
-                @let id = format!("p-{}", field.id);
-                @let name = format!("p.{}", field.id);
-                div.field {
-                    @match field.kind {
-                        FieldKind::Multiselect => {
-                            fieldset {
-                                legend { (field.label.get(lang)) @if field.required { " " span.req { (ui.required) } } }
-                                @for opt in &field.options {
-                                    @let oid = format!("{id}-{}", opt.id);
-                                    @let checked = values.get(&field.id).is_some_and(|v| v.contains(&opt.id));
-                                    div.check {
-                                        input type="checkbox" id=(oid) name=(name) value=(opt.id) checked[checked];
-                                        label for=(oid) { (opt.label.get(lang)) }
-                                    }
-                                }
-                            }
-                        }
-                        FieldKind::Select => {
-                            label for=(id) { (field.label.get(lang)) @if field.required { " " span.req { (ui.required) } } }
-                            select id=(id) name=(name) required[field.required] {
-                                option value="" { (ui.choose) }
-                                @for opt in &field.options {
-                                    option value=(opt.id) selected[first(&field.id) == opt.id] { (opt.label.get(lang)) }
-                                }
-                            }
-                        }
-                        kind => {
-                            @let input_type = match kind { FieldKind::Date => "date", FieldKind::Number => "number", _ => "text" };
-                            label for=(id) { (field.label.get(lang)) @if field.required { " " span.req { (ui.required) } } }
-                            @if kind == FieldKind::Number {
-                                input type=(input_type) id=(id) name=(name) value=(first(&field.id)) required[field.required] step="any" min="0" inputmode="numeric";
-                            } @else {
-                                input type=(input_type) id=(id) name=(name) value=(first(&field.id)) required[field.required] maxlength=(crate::questionnaire::MAX_TEXT_CHARS);
-                            }
-                        }
+            @for field in ungrouped { (profile_field(flow, field, values)) }
+            @for group in &flow.q.profile_groups {
+                fieldset.group {
+                    legend { (group.label.get(lang)) }
+                    @if let Some(help) = &group.help { p.help { (help.get(lang)) } }
+                    @for field in flow.q.profile.iter().filter(|f| f.group.as_deref() == Some(group.id.as_str())) {
+                        (profile_field(flow, field, values))
                     }
                 }
             }
@@ -265,6 +230,68 @@ pub fn profile(
         }
     };
     flow.frame(Step::Profile, ui.step_profile, alert, body)
+}
+
+/// One profile field with its label, help and current value.
+fn profile_field(
+    flow: &Flow,
+    field: &crate::questionnaire::ProfileField,
+    values: &BTreeMap<String, Vec<String>>,
+) -> Markup {
+    let ui = flow.lang.ui();
+    let lang = flow.lang;
+    let first = values
+        .get(&field.id)
+        .and_then(|v| v.first())
+        .cloned()
+        .unwrap_or_default();
+    let id = format!("p-{}", field.id);
+    let name = format!("p.{}", field.id);
+    let help_id = format!("{id}-help");
+    let described = field.help.as_ref().map(|_| help_id.as_str());
+    let help = html! {
+        @if let Some(help) = &field.help { p.help id=(help_id) { (help.get(lang)) } }
+    };
+    html! {
+        div.field {
+            @match field.kind {
+                FieldKind::Multiselect => {
+                    fieldset aria-describedby=[described] {
+                        legend { (field.label.get(lang)) @if field.required { " " span.req { (ui.required) } } }
+                        (help)
+                        @for opt in &field.options {
+                            @let oid = format!("{id}-{}", opt.id);
+                            @let checked = values.get(&field.id).is_some_and(|v| v.contains(&opt.id));
+                            div.check {
+                                input type="checkbox" id=(oid) name=(name) value=(opt.id) checked[checked];
+                                label for=(oid) { (opt.label.get(lang)) }
+                            }
+                        }
+                    }
+                }
+                FieldKind::Select => {
+                    label for=(id) { (field.label.get(lang)) @if field.required { " " span.req { (ui.required) } } }
+                    (help)
+                    select id=(id) name=(name) required[field.required] aria-describedby=[described] {
+                        option value="" { (ui.choose) }
+                        @for opt in &field.options {
+                            option value=(opt.id) selected[first == opt.id] { (opt.label.get(lang)) }
+                        }
+                    }
+                }
+                kind => {
+                    @let input_type = match kind { FieldKind::Date => "date", FieldKind::Number => "number", _ => "text" };
+                    label for=(id) { (field.label.get(lang)) @if field.required { " " span.req { (ui.required) } } }
+                    (help)
+                    @if kind == FieldKind::Number {
+                        input type=(input_type) id=(id) name=(name) value=(first) required[field.required] step="any" min="0" inputmode="numeric" aria-describedby=[described];
+                    } @else {
+                        input type=(input_type) id=(id) name=(name) value=(first) required[field.required] maxlength=(crate::questionnaire::MAX_TEXT_CHARS) aria-describedby=[described];
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// One domain's questions. `answers` are the choices to show checked.
