@@ -42,7 +42,7 @@ pub fn render(lang: Lang, a: &Analysis) -> Markup {
             ul.exclusions {
                 @for e in GeneralExclusion::ALL {
                     @let ids: Vec<&str> = related(a, e).collect();
-                    li.relevant[!ids.is_empty()] {
+                    li class=[(!ids.is_empty()).then_some("relevant")] {
                         (b.exclusion(e))
                         @if let Some(first) = ids.first() {
                             " " a.related href=(format!("#{}", finding_anchor(first))) { (b.related) }

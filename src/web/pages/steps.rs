@@ -358,28 +358,35 @@ fn answer_label<'a>(
 /// A stored profile value as text.
 fn profile_text(flow: &Flow, field: &crate::questionnaire::ProfileField) -> Option<String> {
     let value = flow.record.profile.get(&field.id)?;
+    Some(value_text(field, value, flow.lang))
+}
+
+/// A stored profile value as people read it: options by their labels, lists joined.
+pub fn value_text(
+    field: &crate::questionnaire::ProfileField,
+    value: &serde_json::Value,
+    lang: Lang,
+) -> String {
     let label_of = |id: &str| {
         field
             .options
             .iter()
             .find(|o| o.id == id)
-            .map(|o| o.label.get(flow.lang).to_string())
+            .map(|o| o.label.get(lang).to_string())
             .unwrap_or_else(|| id.to_string())
     };
-    Some(match value {
+    match value {
         serde_json::Value::String(s) if !field.options.is_empty() => label_of(s),
         serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(items) if items.is_empty() => {
-            flow.lang.ui().none_selected.to_string()
-        }
+        serde_json::Value::Array(items) if items.is_empty() => lang.ui().none_selected.to_string(),
         serde_json::Value::Array(items) => items
             .iter()
             .filter_map(|i| i.as_str())
             .map(label_of)
             .collect::<Vec<_>>()
-            .join(flow.lang.ui().list_separator),
+            .join(lang.ui().list_separator),
         other => other.to_string(),
-    })
+    }
 }
 
 /// The review step: everything given so far, what is missing, and the submit button.
