@@ -200,6 +200,8 @@ struct RawFile {
     description: Option<Spanned<RawText>>,
     grades: Option<Spanned<BTreeMap<String, f64>>>,
     #[serde(default)]
+    profile_groups: Vec<RawGroup>,
+    #[serde(default)]
     profile: Vec<RawProfile>,
     domains: Option<Spanned<Vec<RawDomain>>>,
     #[serde(default)]
@@ -225,6 +227,18 @@ struct RawProfile {
     required: bool,
     #[serde(default)]
     options: Vec<RawChoice>,
+    help: Option<RawText>,
+    group: Option<Spanned<String>>,
+    #[serde(default)]
+    application: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    id: Spanned<String>,
+    label: Option<RawText>,
+    help: Option<RawText>,
 }
 
 #[derive(Deserialize)]
@@ -274,6 +288,7 @@ struct RawFinding {
     kind: Spanned<String>,
     when: Spanned<RawWhen>,
     text: Option<RawText>,
+    exclusion: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -282,7 +297,8 @@ struct RawWhen {
     question: Option<String>,
     profile: Option<String>,
     #[serde(rename = "in")]
-    any_of: Vec<String>,
+    any_of: Option<Vec<String>>,
+    any: Option<Vec<RawWhen>>,
 }
 
 /// Collects problems for one file, turning byte offsets into line numbers.
@@ -438,50 +454,7 @@ pub fn parse_file(file: &Path, source: &str) -> Result<Questionnaire, Vec<Proble
         }
     };
 
-    // Profile fields.
-    let mut profile = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, p) in raw.profile.iter().enumerate() {
-        let field = format!("profile[{i}]");
-        c.unique(&mut seen, &p.id, format!("{field}.id"));
-        let label = c.text(p.label.as_ref(), p.id.span(), &format!("{field}.label"));
-        let kind = FieldKind::parse(p.kind.get_ref()).unwrap_or_else(|| {
-            c.report(
-                Some(p.kind.span()),
-                format!("{field}.kind"),
-                "kind must be one of text, number, date, select, multiselect",
-            );
-            FieldKind::Text
-        });
-        let mut options = Vec::new();
-        let mut seen_opt = HashSet::new();
-        for (j, o) in p.options.iter().enumerate() {
-            c.unique(&mut seen_opt, &o.id, format!("{field}.options[{j}].id"));
-            let label = c.text(
-                o.label.as_ref(),
-                o.id.span(),
-                &format!("{field}.options[{j}].label"),
-            );
-            options.push(FieldOption {
-                id: o.id.get_ref().clone(),
-                label,
-            });
-        }
-        if matches!(kind, FieldKind::Select | FieldKind::Multiselect) && options.is_empty() {
-            c.report(
-                Some(p.kind.span()),
-                format!("{field}.options"),
-                "a select or multiselect field needs options",
-            );
-        }
-        profile.push(ProfileField {
-            id: p.id.get_ref().clone(),
-            label,
-            kind,
-            required: p.required,
-            options,
-        });
-    }
+    let (profile_groups, profile) = parse_profile(&mut c, &raw.profile_groups, &raw.profile);
 
     // Domains.
     let no_domains = Vec::new();
@@ -643,82 +616,38 @@ pub fn parse_file(file: &Path, source: &str) -> Result<Questionnaire, Vec<Proble
             FindingKind::Info
         });
         let text = c.text(f.text.as_ref(), f.id.span(), &format!("{field}.text"));
-        let w = f.when.get_ref();
-        let wspan = Some(f.when.span());
-        let when = match (&w.question, &w.profile) {
-            (Some(qid), None) => {
-                match question_index.get(qid) {
-                    None => c.report(
-                        wspan.clone(),
-                        format!("{field}.when.question"),
-                        &format!("unknown question \"{qid}\""),
-                    ),
-                    Some(&qi) => {
-                        let q = &questions[qi];
-                        for o in &w.any_of {
-                            let known =
-                                q.option_position(o).is_some() || (o == super::NA && q.allow_na);
-                            if !known {
-                                c.report(
-                                    wspan.clone(),
-                                    format!("{field}.when.in"),
-                                    &format!("question \"{qid}\" has no option \"{o}\""),
-                                );
-                            }
-                        }
-                    }
-                }
-                Condition::Question {
-                    question: qid.clone(),
-                    any_of: w.any_of.clone(),
-                }
-            }
-            (None, Some(pid)) => {
-                match profile_index.get(pid).map(|&i| &profile[i]) {
-                    None => c.report(
-                        wspan.clone(),
-                        format!("{field}.when.profile"),
-                        &format!("unknown profile field \"{pid}\""),
-                    ),
-                    Some(p) if p.options.is_empty() => c.report(
-                        wspan.clone(),
-                        format!("{field}.when.profile"),
-                        &format!("profile field \"{pid}\" has no options to match"),
-                    ),
-                    Some(p) => {
-                        for o in &w.any_of {
-                            if !p.options.iter().any(|x| &x.id == o) {
-                                c.report(
-                                    wspan.clone(),
-                                    format!("{field}.when.in"),
-                                    &format!("profile field \"{pid}\" has no option \"{o}\""),
-                                );
-                            }
-                        }
-                    }
-                }
-                Condition::Profile {
-                    profile: pid.clone(),
-                    any_of: w.any_of.clone(),
-                }
-            }
-            _ => {
-                c.report(
-                    wspan,
-                    format!("{field}.when"),
-                    "when needs exactly one of question or profile",
-                );
-                Condition::Question {
-                    question: String::new(),
-                    any_of: Vec::new(),
-                }
-            }
+        let scope = ConditionScope {
+            questions: &questions,
+            question_index: &question_index,
+            profile: &profile,
+            profile_index: &profile_index,
         };
+        let when = parse_condition(
+            &mut c,
+            &scope,
+            f.when.get_ref(),
+            f.when.span(),
+            &format!("{field}.when"),
+            true,
+        );
+        let exclusion = f.exclusion.as_ref().and_then(|e| {
+            let parsed = GeneralExclusion::parse(e.get_ref());
+            if parsed.is_none() {
+                let keys: Vec<&str> = GeneralExclusion::ALL.iter().map(|e| e.key()).collect();
+                c.report(
+                    Some(e.span()),
+                    format!("{field}.exclusion"),
+                    &format!("exclusion must be one of {}", keys.join(", ")),
+                );
+            }
+            parsed
+        });
         findings.push(Finding {
             id: f.id.get_ref().clone(),
             kind,
             when,
             text,
+            exclusion,
         });
     }
 
@@ -732,6 +661,7 @@ pub fn parse_file(file: &Path, source: &str) -> Result<Questionnaire, Vec<Proble
         title,
         description,
         grades,
+        profile_groups,
         profile,
         domains,
         questions,
@@ -741,4 +671,230 @@ pub fn parse_file(file: &Path, source: &str) -> Result<Questionnaire, Vec<Proble
         question_index,
         profile_index,
     })
+}
+
+/// Profile groups and fields, with unique ids, both languages and known groups.
+fn parse_profile(
+    c: &mut Checker,
+    raw_groups: &[RawGroup],
+    raw_fields: &[RawProfile],
+) -> (Vec<ProfileGroup>, Vec<ProfileField>) {
+    let mut groups = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, g) in raw_groups.iter().enumerate() {
+        let field = format!("profile_groups[{i}]");
+        c.unique(&mut seen, &g.id, format!("{field}.id"));
+        let label = c.text(g.label.as_ref(), g.id.span(), &format!("{field}.label"));
+        let help = g
+            .help
+            .as_ref()
+            .map(|h| c.text(Some(h), g.id.span(), &format!("{field}.help")));
+        groups.push(ProfileGroup {
+            id: g.id.get_ref().clone(),
+            label,
+            help,
+        });
+    }
+
+    let mut profile = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, p) in raw_fields.iter().enumerate() {
+        let field = format!("profile[{i}]");
+        c.unique(&mut seen, &p.id, format!("{field}.id"));
+        let label = c.text(p.label.as_ref(), p.id.span(), &format!("{field}.label"));
+        let help = p
+            .help
+            .as_ref()
+            .map(|h| c.text(Some(h), p.id.span(), &format!("{field}.help")));
+        let kind = FieldKind::parse(p.kind.get_ref()).unwrap_or_else(|| {
+            c.report(
+                Some(p.kind.span()),
+                format!("{field}.kind"),
+                "kind must be one of text, number, date, select, multiselect",
+            );
+            FieldKind::Text
+        });
+        let mut options = Vec::new();
+        let mut seen_opt = HashSet::new();
+        for (j, o) in p.options.iter().enumerate() {
+            c.unique(&mut seen_opt, &o.id, format!("{field}.options[{j}].id"));
+            let label = c.text(
+                o.label.as_ref(),
+                o.id.span(),
+                &format!("{field}.options[{j}].label"),
+            );
+            options.push(FieldOption {
+                id: o.id.get_ref().clone(),
+                label,
+            });
+        }
+        if matches!(kind, FieldKind::Select | FieldKind::Multiselect) && options.is_empty() {
+            c.report(
+                Some(p.kind.span()),
+                format!("{field}.options"),
+                "a select or multiselect field needs options",
+            );
+        }
+        let group = p.group.as_ref().map(|g| {
+            if !groups.iter().any(|x| &x.id == g.get_ref()) {
+                c.report(
+                    Some(g.span()),
+                    format!("{field}.group"),
+                    &format!("unknown profile group \"{}\"", g.get_ref()),
+                );
+            }
+            g.get_ref().clone()
+        });
+        profile.push(ProfileField {
+            id: p.id.get_ref().clone(),
+            label,
+            kind,
+            required: p.required,
+            options,
+            help,
+            group,
+            application: p.application,
+        });
+    }
+    for (i, g) in groups.iter().enumerate() {
+        if !profile
+            .iter()
+            .any(|f| f.group.as_deref() == Some(g.id.as_str()))
+        {
+            c.report(
+                Some(raw_groups[i].id.span()),
+                format!("profile_groups[{i}]"),
+                &format!("profile group \"{}\" has no field", g.id),
+            );
+        }
+    }
+    (groups, profile)
+}
+
+/// What a finding's condition may name.
+struct ConditionScope<'a> {
+    questions: &'a [Question],
+    question_index: &'a HashMap<String, usize>,
+    profile: &'a [ProfileField],
+    profile_index: &'a HashMap<String, usize>,
+}
+
+/// One `when`: exactly one of `question`, `profile` (each with a non-empty `in` of known
+/// option ids) or, at the top level only, `any` (a non-empty list of such conditions).
+fn parse_condition(
+    c: &mut Checker,
+    scope: &ConditionScope,
+    w: &RawWhen,
+    span: std::ops::Range<usize>,
+    field: &str,
+    top: bool,
+) -> Condition {
+    let wspan = Some(span.clone());
+    let empty = Vec::new();
+    let any_of = w.any_of.as_ref().unwrap_or(&empty);
+    let needs_in = |c: &mut Checker| {
+        if any_of.is_empty() {
+            c.report(
+                wspan.clone(),
+                format!("{field}.in"),
+                "in must list at least one option",
+            );
+        }
+    };
+    match (&w.question, &w.profile, &w.any) {
+        (Some(qid), None, None) => {
+            needs_in(c);
+            match scope.question_index.get(qid) {
+                None => c.report(
+                    wspan.clone(),
+                    format!("{field}.question"),
+                    &format!("unknown question \"{qid}\""),
+                ),
+                Some(&qi) => {
+                    let q = &scope.questions[qi];
+                    for o in any_of {
+                        let known =
+                            q.option_position(o).is_some() || (o == super::NA && q.allow_na);
+                        if !known {
+                            c.report(
+                                wspan.clone(),
+                                format!("{field}.in"),
+                                &format!("question \"{qid}\" has no option \"{o}\""),
+                            );
+                        }
+                    }
+                }
+            }
+            Condition::Question {
+                question: qid.clone(),
+                any_of: any_of.clone(),
+            }
+        }
+        (None, Some(pid), None) => {
+            needs_in(c);
+            match scope.profile_index.get(pid).map(|&i| &scope.profile[i]) {
+                None => c.report(
+                    wspan.clone(),
+                    format!("{field}.profile"),
+                    &format!("unknown profile field \"{pid}\""),
+                ),
+                Some(p) if p.options.is_empty() => c.report(
+                    wspan.clone(),
+                    format!("{field}.profile"),
+                    &format!("profile field \"{pid}\" has no options to match"),
+                ),
+                Some(p) => {
+                    for o in any_of {
+                        if !p.options.iter().any(|x| &x.id == o) {
+                            c.report(
+                                wspan.clone(),
+                                format!("{field}.in"),
+                                &format!("profile field \"{pid}\" has no option \"{o}\""),
+                            );
+                        }
+                    }
+                }
+            }
+            Condition::Profile {
+                profile: pid.clone(),
+                any_of: any_of.clone(),
+            }
+        }
+        (None, None, Some(alternatives)) if top && w.any_of.is_none() => {
+            if alternatives.is_empty() {
+                c.report(
+                    wspan.clone(),
+                    format!("{field}.any"),
+                    "any must list at least one condition",
+                );
+            }
+            let any = alternatives
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    parse_condition(
+                        c,
+                        scope,
+                        a,
+                        span.clone(),
+                        &format!("{field}.any[{i}]"),
+                        false,
+                    )
+                })
+                .collect();
+            Condition::Any { any }
+        }
+        _ => {
+            let message = if top {
+                "when needs exactly one of question, profile or any"
+            } else {
+                "each alternative of any needs exactly one of question or profile"
+            };
+            c.report(wspan, field.to_string(), message);
+            Condition::Question {
+                question: String::new(),
+                any_of: Vec::new(),
+            }
+        }
+    }
 }

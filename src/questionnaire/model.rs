@@ -33,6 +33,9 @@ pub struct Questionnaire {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<Text>,
     pub grades: Grades,
+    /// Titled groups of profile fields, shown after the ungrouped fields in this order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub profile_groups: Vec<ProfileGroup>,
     pub profile: Vec<ProfileField>,
     pub domains: Vec<Domain>,
     pub questions: Vec<Question>,
@@ -59,6 +62,11 @@ impl Questionnaire {
     /// A profile field by id.
     pub fn profile_field(&self, id: &str) -> Option<&ProfileField> {
         self.profile_index.get(id).map(|&i| &self.profile[i])
+    }
+
+    /// The fields an insurer's application form asks for, in file order.
+    pub fn application_fields(&self) -> impl Iterator<Item = &ProfileField> {
+        self.profile.iter().filter(|f| f.application)
     }
 
     /// The questions of one domain, in file order, with their indexes.
@@ -165,6 +173,26 @@ pub struct ProfileField {
     pub required: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<FieldOption>,
+    /// A sentence shown under the field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<Text>,
+    /// The id of the [`ProfileGroup`] the field is shown in; `None` for the company
+    /// profile proper, shown first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Whether insurers' application forms (告知書) ask for this item: brokers see which
+    /// of these a client has answered.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub application: bool,
+}
+
+/// A titled group of profile fields.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileGroup {
+    pub id: String,
+    pub label: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<Text>,
 }
 
 /// An option of a select or multiselect profile field.
@@ -274,6 +302,76 @@ pub struct Finding {
     pub kind: FindingKind,
     pub when: Condition,
     pub text: Text,
+    /// The general exclusion of the report's coverage basics that this note makes
+    /// concrete for the company.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclusion: Option<GeneralExclusion>,
+}
+
+/// The main exclusions of IT liability insurance as the seed lists them
+/// (保険金をお支払いできない主な場合), in its order. The report's coverage basics show every
+/// one; a finding may name the one it makes concrete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GeneralExclusion {
+    Intentional,
+    War,
+    Earthquake,
+    Nuclear,
+    PoliticalEconomic,
+    NetworkCapacity,
+    SpecialTerms,
+    ResultGuarantee,
+    EmployeeDishonesty,
+    CriminalActs,
+    NonPerformance,
+    BodilyInjuryProperty,
+    IpInfringement,
+    UntestedSoftware,
+}
+
+impl GeneralExclusion {
+    /// Every exclusion, in the seed's order.
+    pub const ALL: [GeneralExclusion; 14] = [
+        GeneralExclusion::Intentional,
+        GeneralExclusion::War,
+        GeneralExclusion::Earthquake,
+        GeneralExclusion::Nuclear,
+        GeneralExclusion::PoliticalEconomic,
+        GeneralExclusion::NetworkCapacity,
+        GeneralExclusion::SpecialTerms,
+        GeneralExclusion::ResultGuarantee,
+        GeneralExclusion::EmployeeDishonesty,
+        GeneralExclusion::CriminalActs,
+        GeneralExclusion::NonPerformance,
+        GeneralExclusion::BodilyInjuryProperty,
+        GeneralExclusion::IpInfringement,
+        GeneralExclusion::UntestedSoftware,
+    ];
+
+    /// The key written in questionnaire files.
+    pub fn key(self) -> &'static str {
+        match self {
+            GeneralExclusion::Intentional => "intentional",
+            GeneralExclusion::War => "war",
+            GeneralExclusion::Earthquake => "earthquake",
+            GeneralExclusion::Nuclear => "nuclear",
+            GeneralExclusion::PoliticalEconomic => "political-economic",
+            GeneralExclusion::NetworkCapacity => "network-capacity",
+            GeneralExclusion::SpecialTerms => "special-terms",
+            GeneralExclusion::ResultGuarantee => "result-guarantee",
+            GeneralExclusion::EmployeeDishonesty => "employee-dishonesty",
+            GeneralExclusion::CriminalActs => "criminal-acts",
+            GeneralExclusion::NonPerformance => "non-performance",
+            GeneralExclusion::BodilyInjuryProperty => "bodily-injury-property",
+            GeneralExclusion::IpInfringement => "ip-infringement",
+            GeneralExclusion::UntestedSoftware => "untested-software",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<GeneralExclusion> {
+        GeneralExclusion::ALL.into_iter().find(|e| e.key() == s)
+    }
 }
 
 /// When a finding applies.
@@ -292,4 +390,6 @@ pub enum Condition {
         #[serde(rename = "in")]
         any_of: Vec<String>,
     },
+    /// Any of the conditions holds (each a question or profile condition).
+    Any { any: Vec<Condition> },
 }

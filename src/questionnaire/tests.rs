@@ -249,6 +249,9 @@ mod profile_values {
             kind,
             required: false,
             options: vec![opt("a"), opt("b")],
+            help: None,
+            group: None,
+            application: false,
         }
     }
 
@@ -331,4 +334,91 @@ mod profile_values {
             }
         }
     }
+}
+
+/// The fixture with a profile group, field help, an application item, a finding tied to a
+/// general exclusion and a finding with alternatives.
+fn with_extensions() -> String {
+    VALID
+        .replace(
+            "[[profile]]\nid = \"certs\"",
+            "[[profile_groups]]\nid = \"app\"\nlabel = { ja = \"告知書\", en = \"Application\" }\nhelp = { ja = \"任意\", en = \"Optional\" }\n\n[[profile]]\nid = \"certs\"\ngroup = \"app\"\napplication = true\nhelp = { ja = \"ヘルプ\", en = \"Help\" }",
+        )
+        .replace(
+            "when = { question = \"q1\", in = [\"no\"] }",
+            "when = { any = [{ question = \"q1\", in = [\"no\"] }, { profile = \"certs\", in = [\"pmark\"] }] }\nexclusion = \"untested-software\"",
+        )
+}
+
+#[test]
+fn profile_groups_help_application_items_and_exclusions_load() {
+    let q = parse_file(Path::new("q.toml"), &with_extensions()).unwrap();
+    assert_eq!(q.profile_groups[0].id, "app");
+    assert_eq!(q.profile[0].group.as_deref(), Some("app"));
+    assert_eq!(q.profile[0].help.as_ref().unwrap().en, "Help");
+    assert_eq!(q.application_fields().count(), 1);
+    assert_eq!(
+        q.findings[0].exclusion,
+        Some(GeneralExclusion::UntestedSoftware)
+    );
+    assert!(matches!(&q.findings[0].when, Condition::Any { any } if any.len() == 2));
+    // The JSON keeps the file's keys.
+    let json = serde_json::to_value(&q).unwrap();
+    assert_eq!(json["profile_groups"][0]["help"]["ja"], "任意");
+    assert_eq!(json["profile"][0]["application"], true);
+    assert_eq!(json["findings"][0]["exclusion"], "untested-software");
+    assert_eq!(json["findings"][0]["when"]["any"][1]["profile"], "certs");
+}
+
+#[test]
+fn files_without_the_new_keys_serialise_as_before() {
+    let json = serde_json::to_value(parse_file(Path::new("q.toml"), VALID).unwrap()).unwrap();
+    assert!(json.get("profile_groups").is_none());
+    for key in ["help", "group", "application"] {
+        assert!(json["profile"][0].get(key).is_none(), "{key}");
+    }
+    assert!(json["findings"][0].get("exclusion").is_none());
+}
+
+#[test]
+fn bad_groups_exclusions_and_alternatives_are_reported() {
+    let src = with_extensions().replace("group = \"app\"", "group = \"nope\"");
+    assert_problem(
+        &src,
+        "profile[0].group",
+        None,
+        "unknown profile group \"nope\"",
+    );
+    assert_problem(&src, "profile_groups[0]", None, "has no field");
+    let src = with_extensions().replace("\"untested-software\"", "\"untested\"");
+    assert_problem(
+        &src,
+        "findings[0].exclusion",
+        None,
+        "exclusion must be one of",
+    );
+    let src = with_extensions().replace("in = [\"pmark\"]", "in = [\"nope\"]");
+    assert_problem(
+        &src,
+        "findings[0].when.any[1].in",
+        None,
+        "has no option \"nope\"",
+    );
+    let src = with_extensions().replace("{ question = \"q1\", in = [\"no\"] }, ", "");
+    let q = parse_file(Path::new("q.toml"), &src).unwrap();
+    assert!(matches!(&q.findings[0].when, Condition::Any { any } if any.len() == 1));
+    let src = with_extensions().replace("any = [{", "any = [{ any = [], ");
+    assert_problem(
+        &src,
+        "findings[0].when.any[0]",
+        None,
+        "each alternative of any needs exactly one of question or profile",
+    );
+    let src = with_extensions().replace(
+        "when = { any = [{ question = \"q1\", in = [\"no\"] }, { profile = \"certs\", in = [\"pmark\"] }] }",
+        "when = { any = [] }",
+    );
+    assert_problem(&src, "findings[0].when.any", None, "at least one condition");
+    let src = VALID.replace("in = [\"no\"]", "in = []");
+    assert_problem(&src, "findings[0].when.in", None, "at least one option");
 }

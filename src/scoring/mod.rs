@@ -185,30 +185,41 @@ pub fn findings<'q>(
 ) -> Vec<&'q Finding> {
     q.findings
         .iter()
-        .filter(|f| match &f.when {
-            Condition::Question { question, any_of } => q
-                .question_position(question)
-                .and_then(|i| answers.0[i].map(|a| (i, a)))
-                .is_some_and(|(i, a)| {
-                    let id = match a {
-                        Choice::Option(o) => q.questions[i].options[o].id.as_str(),
-                        Choice::NotApplicable => NA,
-                    };
-                    any_of.iter().any(|x| x == id)
-                }),
-            Condition::Profile {
-                profile: field,
-                any_of,
-            } => match profile.get(field) {
-                Some(Value::String(s)) => any_of.contains(s),
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .any(|s| any_of.iter().any(|x| x == s)),
-                _ => false,
-            },
-        })
+        .filter(|f| holds(q, &f.when, answers, profile))
         .collect()
+}
+
+/// Whether a finding's condition holds for these answers and profile.
+pub fn holds(
+    q: &Questionnaire,
+    condition: &Condition,
+    answers: &Answers,
+    profile: &BTreeMap<String, Value>,
+) -> bool {
+    match condition {
+        Condition::Question { question, any_of } => q
+            .question_position(question)
+            .and_then(|i| answers.0[i].map(|a| (i, a)))
+            .is_some_and(|(i, a)| {
+                let id = match a {
+                    Choice::Option(o) => q.questions[i].options[o].id.as_str(),
+                    Choice::NotApplicable => NA,
+                };
+                any_of.iter().any(|x| x == id)
+            }),
+        Condition::Profile {
+            profile: field,
+            any_of,
+        } => match profile.get(field) {
+            Some(Value::String(s)) => any_of.contains(s),
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|s| any_of.iter().any(|x| x == s)),
+            _ => false,
+        },
+        Condition::Any { any } => any.iter().any(|c| holds(q, c, answers, profile)),
+    }
 }
 
 #[cfg(test)]

@@ -91,6 +91,26 @@ fn findings_match_answers_and_multiselect_profiles() {
 }
 
 #[test]
+fn a_finding_with_alternatives_fires_when_any_of_them_holds() {
+    let src = FIXTURE.replace(
+        "when = { question = \"q1\", in = [\"no\"] }",
+        "when = { any = [{ question = \"q1\", in = [\"no\"] }, { profile = \"certs\", in = [\"pmark\"] }] }",
+    );
+    let q = parse_file(Path::new("fixture.toml"), &src).expect("valid");
+    let fired = |pairs: &[(&str, &str)], certs: Value| {
+        let profile = BTreeMap::from([("certs".to_string(), certs)]);
+        findings(&q, &answers(&q, pairs), &profile)
+            .iter()
+            .any(|f| f.id == "f-q1")
+    };
+    assert!(fired(&[("q1", "no")], json!([])));
+    assert!(fired(&[("q1", "yes")], json!(["pmark"])));
+    assert!(fired(&[], json!(["isms", "pmark"])));
+    assert!(!fired(&[("q1", "yes")], json!(["isms"])));
+    assert!(!fired(&[], json!([])));
+}
+
+#[test]
 fn bad_answers_are_rejected_with_their_question() {
     let q = fixture();
     let bad = |pairs: &[(&str, &str)]| {
