@@ -4,9 +4,11 @@
 //! `Ui` value never shows the other language by accident. Knows nothing of HTTP types: the
 //! web layer passes the query, cookie and `Accept-Language` values in as plain strings.
 
+mod basics;
 mod broker;
 mod strings;
 
+pub use basics::Basics;
 pub use broker::BrokerUi;
 pub use strings::Ui;
 
@@ -53,6 +55,14 @@ impl Lang {
         match self {
             Lang::Ja => &strings::JA,
             Lang::En => &strings::EN,
+        }
+    }
+
+    /// The report's coverage basics in this language.
+    pub fn basics(self) -> &'static Basics {
+        match self {
+            Lang::Ja => &basics::JA,
+            Lang::En => &basics::EN,
         }
     }
 

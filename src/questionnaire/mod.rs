@@ -13,7 +13,7 @@ mod profile;
 pub use answers::{AnswerError, Answers, Choice, NA};
 pub use load::{content_hash, load_dir, parse_file, Catalog, Problem};
 pub use model::*;
-pub use profile::{parse_profile_value, ProfileError, MAX_TEXT_CHARS};
+pub use profile::{has_value, parse_profile_value, ProfileError, MAX_TEXT_CHARS};
 
 #[cfg(test)]
 mod tests;

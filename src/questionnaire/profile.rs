@@ -25,6 +25,17 @@ pub enum ProfileError {
     Multiselect,
 }
 
+/// Whether a stored profile value counts as answered: an empty list (a multiselect with
+/// nothing ticked) does not.
+pub fn has_value(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.trim().is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        _ => true,
+    }
+}
+
 /// Parses a value for a field. `Ok(None)` means "no value" (an empty string or `null`),
 /// which clears an optional field.
 pub fn parse_profile_value(

@@ -422,3 +422,14 @@ fn bad_groups_exclusions_and_alternatives_are_reported() {
     let src = VALID.replace("in = [\"no\"]", "in = []");
     assert_problem(&src, "findings[0].when.in", None, "at least one option");
 }
+
+#[test]
+fn empty_profile_values_are_not_answers() {
+    use serde_json::json;
+    for empty in [json!(null), json!(""), json!("  "), json!([])] {
+        assert!(!has_value(&empty), "{empty}");
+    }
+    for value in [json!(0), json!("x"), json!(["isms"]), json!("2027-04-01")] {
+        assert!(has_value(&value), "{value}");
+    }
+}

@@ -2,6 +2,7 @@
 
 use super::analysis::Analysis;
 use crate::i18n::{BrokerUi, Lang};
+use crate::questionnaire::Text;
 use crate::scoring::format1;
 use crate::store::{Membership, PortfolioStatus};
 
@@ -72,6 +73,14 @@ pub fn actions(a: &Analysis, lang: Lang) -> String {
     finish(w)
 }
 
+/// How far a client has answered the application-form items of its questionnaire.
+pub struct Application {
+    pub answered: usize,
+    pub total: usize,
+    /// The items still missing: id and label.
+    pub missing: Vec<(String, Text)>,
+}
+
 /// One assessment of a broker's portfolio, as the portfolio CSV shows it.
 pub struct PortfolioRow {
     pub id: String,
@@ -85,6 +94,8 @@ pub struct PortfolioRow {
     pub overall: String,
     pub grade: String,
     pub report_url: String,
+    /// `None` when the questionnaire asks for no application-form item.
+    pub application: Option<Application>,
 }
 
 /// A broker's portfolio, one row per assessment. With a language, the headers and the
@@ -106,6 +117,8 @@ pub fn portfolio(rows: &[PortfolioRow], lang: Option<Lang>) -> String {
             b.col_overall,
             b.col_grade,
             b.col_report_url,
+            b.col_application,
+            b.col_application_missing,
         ],
         None => [
             "id",
@@ -119,6 +132,8 @@ pub fn portfolio(rows: &[PortfolioRow], lang: Option<Lang>) -> String {
             "overall",
             "grade",
             "report_url",
+            "application_answered",
+            "application_missing",
         ],
     });
     for r in rows {
@@ -132,6 +147,23 @@ pub fn portfolio(rows: &[PortfolioRow], lang: Option<Lang>) -> String {
                 r.status.as_str(),
             ),
         };
+        let (progress, missing) = match &r.application {
+            Some(a) => (
+                format!("{}/{}", a.answered, a.total),
+                a.missing
+                    .iter()
+                    .map(|(id, label)| match lang {
+                        Some(l) => text(label.get(l)),
+                        None => id.clone(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(match lang {
+                        Some(l) => l.ui().list_separator,
+                        None => ";",
+                    }),
+            ),
+            None => (String::new(), String::new()),
+        };
         let _ = w.write_record([
             r.id.as_str(),
             &text(&r.client_name),
@@ -144,6 +176,8 @@ pub fn portfolio(rows: &[PortfolioRow], lang: Option<Lang>) -> String {
             &r.overall,
             &r.grade,
             &r.report_url,
+            &progress,
+            &missing,
         ]);
     }
     finish(w)

@@ -4,6 +4,7 @@
 //! statistics, and never reads the database.
 
 pub mod analysis;
+pub mod basics;
 pub mod csv;
 pub mod page;
 pub mod radar;

@@ -242,7 +242,7 @@ pub fn render(p: &ReportPage) -> Markup {
                             @let items: Vec<_> = a.findings_of(kind).collect();
                             @if !items.is_empty() {
                                 h3 { (heading) }
-                                ul.findings { @for f in items { li { (f.text.get(lang)) } } }
+                                ul.findings { @for f in items { li id=(super::basics::finding_anchor(&f.id)) { (f.text.get(lang)) } } }
                             }
                         }
                         h3 { (ui.timeline) }
@@ -269,6 +269,7 @@ pub fn render(p: &ReportPage) -> Markup {
                             li { (ui.release_exclusion) }
                         }
                     }
+                    (super::basics::render(lang, a))
                     @if !p.self_contained {
                         section.card.downloads {
                             h2 { (ui.downloads) }
@@ -282,7 +283,6 @@ pub fn render(p: &ReportPage) -> Markup {
                             p.note { (ui.print_hint) }
                         }
                     }
-                    p.disclaimer { (ui.report_disclaimer) }
                 }
             }
         }

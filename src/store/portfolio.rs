@@ -12,6 +12,8 @@
 //! its token indexes and both portfolio keys are written in one batch; an attachment's two
 //! keys in one transaction. A crash therefore never leaves one without the other.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -107,6 +109,28 @@ pub struct RecordSummary {
     pub scores: Option<Scores>,
     #[serde(default)]
     pub previous: Option<String>,
+    /// The profile fields that hold a value (an empty list does not count); the values
+    /// themselves are skipped while decoding.
+    #[serde(default, rename = "profile", deserialize_with = "answered_fields")]
+    pub answered_profile: BTreeSet<String>,
+}
+
+/// Decodes a profile object into the ids of its fields that hold a value, without keeping
+/// the values.
+fn answered_fields<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeSet<String>, D::Error> {
+    /// Whether one value counts as an answer (see `questionnaire::has_value`).
+    struct Answered(bool);
+    impl<'de> Deserialize<'de> for Answered {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let v = serde_json::Value::deserialize(d)?;
+            Ok(Answered(crate::questionnaire::has_value(&v)))
+        }
+    }
+    let fields: BTreeMap<String, Answered> = BTreeMap::deserialize(d)?;
+    Ok(fields
+        .into_iter()
+        .filter_map(|(id, Answered(yes))| yes.then_some(id))
+        .collect())
 }
 
 impl std::fmt::Debug for RecordSummary {

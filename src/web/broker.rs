@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use maud::Markup;
 
 use super::auth::{BrokerForm, PageBroker};
-use super::broker_api::{all_items, csv_rows, page, Filter, ListQuery};
+use super::broker_api::{all_items, csv_rows, page, with_readiness, Filter, ListQuery};
 use super::error::{ErrorCode, PageError};
 use super::form::FormData;
 use super::lang::PageLang;
@@ -196,12 +196,22 @@ fn thumbnail(item: &PortfolioItem, lang: Lang) -> Option<String> {
     Some(radar::thumbnail(&values, &title))
 }
 
-fn rows(items: &[PortfolioItem], lang: Lang) -> Vec<Row<'_>> {
+fn rows<'a>(state: &AppState, items: &'a [PortfolioItem], lang: Lang) -> Vec<Row<'a>> {
     items
         .iter()
         .map(|item| Row {
             item,
             thumbnail: thumbnail(item, lang),
+            application: with_readiness(state, item, |a| pages::ApplicationCell {
+                answered: a.answered.len(),
+                total: a.total(),
+                missing: a
+                    .missing
+                    .iter()
+                    .map(|f| f.label.get(lang))
+                    .collect::<Vec<_>>()
+                    .join(lang.ui().list_separator),
+            }),
         })
         .collect()
 }
@@ -243,7 +253,7 @@ fn render_dashboard(
         broker_name: &broker.broker.name,
         csrf: &broker.form_token,
         questionnaires: &questionnaires,
-        rows: rows(&page.items, lang),
+        rows: rows(state, &page.items, lang),
         status: filter.status,
         name: raw_name,
         next_href: page
@@ -483,16 +493,56 @@ async fn history(
         let q = state.catalog.find(&r.questionnaire.id, None)?;
         Some((q, r.report_token.clone()))
     });
+    let application = match items.first() {
+        Some(latest) => application_view(&state, latest, l).map_err(|e| failed(l, e))?,
+        None => None,
+    };
     let view = History {
         broker_name: &broker.broker.name,
         csrf: &broker.form_token,
         client: &client,
-        rows: rows(&items, l),
+        application,
+        rows: rows(&state, &items, l),
         radar,
         changes,
         reinvite,
     };
     Ok(html(HttpResponse::Ok(), lang, pages::history(l, &view)))
+}
+
+/// The application-form items of a client's latest assessment with what the client
+/// answered, when its questionnaire asks for any.
+fn application_view(
+    state: &AppState,
+    latest: &PortfolioItem,
+    lang: Lang,
+) -> Result<Option<pages::ApplicationView>, crate::store::StoreError> {
+    let r = &latest.record;
+    let Some(q) = state.questionnaire_of(&r.questionnaire, r.status) else {
+        return Ok(None);
+    };
+    if q.application_fields().next().is_none() {
+        return Ok(None);
+    }
+    let Some(record) = state.store.get(r.id)? else {
+        return Ok(None);
+    };
+    let items: Vec<(String, Option<String>)> = q
+        .application_fields()
+        .map(|f| {
+            let value = record
+                .profile
+                .get(&f.id)
+                .filter(|v| crate::questionnaire::has_value(v))
+                .map(|v| crate::web::pages::steps::value_text(f, v, lang));
+            (f.label.get(lang).to_string(), value)
+        })
+        .collect();
+    Ok(Some(pages::ApplicationView {
+        status: r.portfolio_status(),
+        updated: local_day(r.updated_at),
+        items,
+    }))
 }
 
 /// The latest submission's radar with the previous one dashed, and per domain of the
@@ -563,7 +613,7 @@ async fn portfolio_csv(
         .parse()
         .map_err(|_| PageError::new(l, ErrorCode::InvalidQuery))?;
     let items = all_items(&state, broker.broker.id, &filter).map_err(|e| failed(l, e))?;
-    let body = csv::portfolio(&csv_rows(&items, &state.base_url(&req)), Some(l));
+    let body = csv::portfolio(&csv_rows(&state, &items, &state.base_url(&req)), Some(l));
     Ok(private(HttpResponse::Ok())
         .content_type("text/csv; charset=utf-8")
         .insert_header((

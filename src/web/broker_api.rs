@@ -13,7 +13,9 @@ use super::api::{peers_json, report_url, scores_json};
 use super::auth::ApiBroker;
 use super::error::{ApiError, ErrorCode};
 use super::AppState;
-use crate::assessment::{self, AssessmentError, ClientName, Reissue};
+use crate::assessment::{
+    self, application_readiness, AssessmentError, ClientName, Readiness, Reissue,
+};
 use crate::report::csv;
 use crate::scoring::{format1, round1};
 use crate::store::{
@@ -122,10 +124,31 @@ pub fn page(
         .portfolio_page(broker, filter.after, filter.limit, filter)?)
 }
 
+/// What `f` makes of the application readiness of an item, when its questionnaire asks
+/// for application-form items at all.
+pub fn with_readiness<T>(
+    state: &AppState,
+    item: &PortfolioItem,
+    f: impl FnOnce(&Readiness) -> T,
+) -> Option<T> {
+    let r = &item.record;
+    let q = state.questionnaire_of(&r.questionnaire, r.status)?;
+    let readiness = application_readiness(&q, |id| r.answered_profile.contains(id));
+    readiness.applies().then(|| f(&readiness))
+}
+
 /// An item as the API shows it.
-pub fn item_json(item: &PortfolioItem) -> Value {
+pub fn item_json(state: &AppState, item: &PortfolioItem) -> Value {
     let r = &item.record;
     let scores = r.scores.as_ref();
+    let ids = |fields: &[&crate::questionnaire::ProfileField]| {
+        fields.iter().map(|f| f.id.clone()).collect::<Vec<_>>()
+    };
+    let application = with_readiness(
+        state,
+        item,
+        |a| json!({"answered": ids(&a.answered), "missing": ids(&a.missing)}),
+    );
     json!({
         "id": r.id,
         "client_name": item.entry.client_name,
@@ -139,6 +162,7 @@ pub fn item_json(item: &PortfolioItem) -> Value {
         "grade": scores.and_then(|s| s.grade.clone()),
         "report_token": r.report_token,
         "report_url": (r.status == Status::Submitted).then(|| report_url(&r.report_token)),
+        "application": application,
     })
 }
 
@@ -196,7 +220,7 @@ async fn list(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({
-            "items": page.items.iter().map(item_json).collect::<Vec<_>>(),
+            "items": page.items.iter().map(|i| item_json(&state, i)).collect::<Vec<_>>(),
             "next_cursor": page.next.map(|p| p.to_cursor()),
         })))
 }
@@ -213,7 +237,7 @@ async fn detail(
         .portfolio_item(broker.0.id, id)
         .map_err(AssessmentError::from)?
         .ok_or_else(not_found)?;
-    let mut out = item_json(&item);
+    let mut out = item_json(&state, &item);
     let r = &item.record;
     let q = state.questionnaire_of(&r.questionnaire, r.status);
     out["scores"] = match (&r.scores, &q) {
@@ -287,7 +311,7 @@ async fn attach(
     };
     Ok(res
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(item_json(&item)))
+        .json(item_json(&state, &item)))
 }
 
 /// Every item of the portfolio (or those the filters keep), newest first.
@@ -305,11 +329,20 @@ pub fn all_items(
 }
 
 /// The rows of a portfolio CSV, with absolute report links.
-pub fn csv_rows(items: &[PortfolioItem], base: &str) -> Vec<csv::PortfolioRow> {
+pub fn csv_rows(state: &AppState, items: &[PortfolioItem], base: &str) -> Vec<csv::PortfolioRow> {
     items
         .iter()
         .map(|i| {
             let r = &i.record;
+            let application = with_readiness(state, i, |a| csv::Application {
+                answered: a.answered.len(),
+                total: a.total(),
+                missing: a
+                    .missing
+                    .iter()
+                    .map(|f| (f.id.clone(), f.label.clone()))
+                    .collect(),
+            });
             let scores = r.scores.as_ref();
             csv::PortfolioRow {
                 id: r.id.to_string(),
@@ -330,6 +363,7 @@ pub fn csv_rows(items: &[PortfolioItem], base: &str) -> Vec<csv::PortfolioRow> {
                 } else {
                     String::new()
                 },
+                application,
             }
         })
         .collect()
@@ -343,7 +377,7 @@ async fn list_csv(
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.parse()?;
     let items = all_items(&state, broker.0.id, &filter)?;
-    let body = csv::portfolio(&csv_rows(&items, &state.base_url(&req)), None);
+    let body = csv::portfolio(&csv_rows(&state, &items, &state.base_url(&req)), None);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))

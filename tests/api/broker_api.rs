@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use shindan::config::AdminToken;
 
 use crate::helpers::{
-    complete_answers, expect_error, shipped_questionnaires, spawn_app, spawn_app_configured,
-    TestApp,
+    application_questionnaires, complete_answers, expect_error, shipped_questionnaires, spawn_app,
+    spawn_app_configured, spawn_app_with, TestApp,
 };
 
 const INVITATIONS: &str = "/api/v1/broker/invitations";
@@ -22,7 +22,7 @@ const ADMIN_BROKERS: &str = "/api/v1/admin/brokers";
 const ADMIN_TOKEN: &str = "an-admin-token-of-the-tests-0123456789";
 /// Well formed (43 base64url characters) but nobody's token.
 const UNKNOWN_TOKEN: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-const CSV_HEADER: &str = "id,client_name,proposal_ref,membership,status,questionnaire,created_at,submitted_at,overall,grade,report_url";
+const CSV_HEADER: &str = "id,client_name,proposal_ref,membership,status,questionnaire,created_at,submitted_at,overall,grade,report_url,application_answered,application_missing";
 
 /// Asserts a 401 `unauthorized` that asks for a bearer token.
 async fn expect_unauthorized(res: reqwest::Response) {
@@ -1517,4 +1517,81 @@ async fn admin_bodies_that_are_not_a_name_are_refused_and_add_nothing() {
     )
     .await;
     assert!(app.store.brokers().unwrap().is_empty());
+}
+
+// --- Application readiness -----------------------------------------------------------------
+
+#[tokio::test]
+async fn the_portfolio_and_its_csv_say_which_application_items_a_client_has_answered() {
+    // Arrange: a client that answered one of the three application items.
+    let app = spawn_app_with(&application_questionnaires()).await;
+    let (_, token) = app.add_broker("Tokio Brokers");
+    let invited = app
+        .post_as(
+            &token,
+            INVITATIONS,
+            &json!({"questionnaire": "application", "client_name": "株式会社準備中"}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let edit = invited["edit_token"].as_str().unwrap();
+    let res = app
+        .patch_assessment(
+            &id_of(&invited),
+            edit,
+            &json!({"profile": {"revenue": 120, "certs": []}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    // Act
+    let listed = items(&app, &token, &[]).await;
+    let detail: Value = app
+        .get_as(&token, &format!("{PORTFOLIO}/{}", id_of(&invited)))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let csv = csv_of(&app, &token).await;
+
+    // Assert: an empty multiselect is not an answer; file order is kept.
+    let expected = json!({"answered": ["revenue"], "missing": ["certs", "past_claims"]});
+    assert_eq!(listed[0]["application"], expected);
+    assert_eq!(detail["application"], expected);
+    let row = csv.lines().nth(1).expect("one row");
+    assert!(row.ends_with(",1/3,certs;past_claims"), "{row}");
+
+    // Answering the rest completes it.
+    let res = app
+        .patch_assessment(
+            &id_of(&invited),
+            edit,
+            &json!({"profile": {"certs": ["isms"], "past_claims": "none"}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let listed = items(&app, &token, &[]).await;
+    assert_eq!(listed[0]["application"]["missing"], json!([]));
+    let csv = csv_of(&app, &token).await;
+    assert!(csv.lines().nth(1).unwrap().ends_with(",3/3,"), "{csv}");
+}
+
+#[tokio::test]
+async fn a_questionnaire_without_application_items_shows_no_readiness() {
+    let app = spawn_app_with(&crate::helpers::small_questionnaires()).await;
+    let (_, token) = app.add_broker("Tokio Brokers");
+    let res = app
+        .post_as(
+            &token,
+            INVITATIONS,
+            &json!({"questionnaire": "fixture", "client_name": "株式会社小"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let listed = items(&app, &token, &[]).await;
+    assert_eq!(listed[0]["application"], Value::Null);
+    let csv = csv_of(&app, &token).await;
+    assert!(csv.lines().nth(1).unwrap().ends_with(",,"), "{csv}");
 }

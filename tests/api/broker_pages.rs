@@ -6,8 +6,8 @@ use reqwest::header;
 use serde_json::json;
 
 use crate::helpers::{
-    cli_add_broker, client, complete_answers, shipped_questionnaires, spawn_app,
-    spawn_app_configured, spawn_process, TestApp,
+    application_questionnaires, cli_add_broker, client, complete_answers, shipped_questionnaires,
+    spawn_app, spawn_app_configured, spawn_app_with, spawn_process, TestApp,
 };
 
 /// The anti-forgery token in a page's forms, if it has one.
@@ -851,4 +851,77 @@ async fn a_request_without_the_session_cookie_never_removes_it() {
         "a bad cookie is removed"
     );
     assert_eq!(app.get("/broker").await.status(), 200, "still signed in");
+}
+
+#[tokio::test]
+async fn the_history_shows_the_application_items_with_the_clients_answers_and_what_is_missing() {
+    // Arrange: an invited client that answered two of the three items.
+    let app = spawn_app_with(&application_questionnaires()).await;
+    let (_, token) = app.add_broker("A");
+    let invited = app
+        .post_as(
+            &token,
+            "/api/v1/broker/invitations",
+            &json!({"questionnaire": "application", "client_name": "株式会社<準備>"}),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let res = app
+        .patch_assessment(
+            invited["id"].as_str().unwrap(),
+            invited["edit_token"].as_str().unwrap(),
+            &json!({"profile": {"revenue": 120, "certs": ["isms", "pmark"]}}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    sign_in(&app, &token).await;
+
+    // Act
+    let name = "%E6%A0%AA%E5%BC%8F%E4%BC%9A%E7%A4%BE%3C%E6%BA%96%E5%82%99%3E";
+    let ja = app
+        .get(&format!("/broker/clients?name={name}&lang=ja"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let en = app
+        .get(&format!("/broker/clients?name={name}&lang=en"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let dashboard = app.get("/broker?lang=ja").await.text().await.unwrap();
+    let csv = app
+        .get("/broker/portfolio.csv?lang=ja")
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    // Assert
+    assert!(ja.contains("告知書の準備状況"), "{ja}");
+    assert!(ja.contains("3項目のうち2項目に回答があります"), "{ja}");
+    assert!(
+        ja.contains("<td>120</td>") && ja.contains("<td>ISMS、プライバシーマーク</td>"),
+        "{ja}"
+    );
+    let missing_row = ja
+        .split("<tr class=\"missing\">")
+        .nth(1)
+        .expect("a missing row");
+    assert!(
+        missing_row.starts_with("<th scope=\"row\">過去5年間の損害賠償請求</th>"),
+        "{missing_row}"
+    );
+    assert_eq!(ja.matches("<tr class=\"missing\">").count(), 1);
+    assert!(en.contains("Application-form readiness") && en.contains("answered 2 of the 3 items"));
+    assert!(
+        !en.contains("告知書"),
+        "no Japanese interface on the English page"
+    );
+    assert!(dashboard.contains("2/3"), "the portfolio column");
+    let row = csv.lines().nth(1).expect("a row");
+    assert!(row.ends_with(",2/3,過去5年間の損害賠償請求"), "{row}");
 }

@@ -25,6 +25,12 @@ pub fn small_questionnaires() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
 }
 
+/// A folder with a small questionnaire whose profile has application-form items: `certs`
+/// (ungrouped), `revenue` and `past_claims` (in the `application` group).
+pub fn application_questionnaires() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/application")
+}
+
 /// How long a test waits for something that must happen (a server to start or stop, a
 /// command to exit, a round of load to be acknowledged) before calling it hung. Generous on
 /// purpose: only a hang meets it, never a slow machine or a slow disk, so no test depends

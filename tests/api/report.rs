@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 use shindan::store::Store;
 
 use crate::helpers::{
-    client, close_store, small_questionnaires, spawn_app, spawn_app_with, spawn_process, TestApp,
+    answers_with, client, close_store, small_questionnaires, spawn_app, spawn_app_with,
+    spawn_process, valid_profile, TestApp,
 };
 
 /// Answers of the small fixture that make d1 = 30, d2 = 0, d3 = 33.3 (overall 23.3, D).
@@ -71,7 +72,9 @@ async fn the_english_report_has_no_japanese_and_the_japanese_one_no_english_inte
     }
     assert!(ja.contains("簡易リスク診断結果報告書") && ja.contains("保険に関する確認事項"));
     assert!(
-        ja.contains("本報告書は回答者の自己申告に基づく簡易的なリスク診断であり"),
+        ja.contains("保険の引受可否、補償内容や保険料を決定するものではありません")
+            && ja.contains("告知書(申込書)に代わるものではありません")
+            && ja.contains("「重要事項説明書」"),
         "the disclaimer"
     );
 }
@@ -331,6 +334,8 @@ async fn japanese_reports_with_peers_and_with_a_previous_assessment_show_no_engl
     let compared = app.created(&body).await;
     let allowed = [
         "shindan", "ID", "ISMS", "CSV", "HTML", "SVG", "JSON", "PDF", "A4",
+        // IT業務賠償責任保険, the insurance's Japanese name.
+        "IT",
     ];
     for t in [token(&last), token(&compared)] {
         let html = text(&app, &format!("/r/{t}?lang=ja")).await;
@@ -477,5 +482,78 @@ async fn the_timeline_urges_the_procedures_from_thirty_days_and_is_firm_inside_f
                 );
             }
         }
+    }
+}
+
+/// The small fixture with its `q1` note tied to the earthquake exclusion.
+fn fixture_with_exclusion_link() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let source = include_str!("../fixtures/small/fixture-1.toml").replace(
+        "when = { question = \"q1\", in = [\"no\"] }",
+        "when = { question = \"q1\", in = [\"no\"] }\nexclusion = \"earthquake\"",
+    );
+    std::fs::write(dir.path().join("fixture.toml"), source).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn every_report_has_the_coverage_basics_and_marks_exactly_the_exclusions_its_notes_concern() {
+    // Arrange
+    let dir = fixture_with_exclusion_link();
+    let app = spawn_app_with(dir.path()).await;
+    let q = app.questionnaire("fixture").await;
+    let submit = |q1: &'static str| {
+        let mut answers = answers_with(&q, |_| 0);
+        answers["q1"] = json!(q1);
+        json!({"questionnaire": "fixture", "profile": valid_profile(&q), "answers": answers, "submit": true})
+    };
+    let concerned = app.created(&submit("no")).await;
+    let unconcerned = app.created(&submit("yes")).await;
+
+    for (lang, heading, marker, earthquake, documents) in [
+        (
+            "ja",
+            "IT業務賠償責任保険の補償の基本",
+            "ご回答に関連",
+            "地震、噴火またはこれらによる津波",
+            "告知書(申込書)に代わるものではありません",
+        ),
+        (
+            "en",
+            "IT liability insurance: coverage basics",
+            "Relevant to your answers",
+            "Earthquakes, volcanic eruptions and tsunamis caused by them",
+            "does not replace the insurer's application form",
+        ),
+    ] {
+        // Act
+        let with = text(&app, &format!("/r/{}?lang={lang}", token(&concerned))).await;
+        let without = text(&app, &format!("/r/{}?lang={lang}", token(&unconcerned))).await;
+
+        // Assert: the block is on both, whole.
+        for page in [&with, &without] {
+            assert!(page.contains(heading) && page.contains(documents), "{lang}");
+            assert!(page.matches("<li").count() >= 14 + 4, "{lang}");
+            for basis in ["(a)", "(b)", "(c)", "(d)"] {
+                assert!(page.contains(basis), "{lang} coverage item {basis}");
+            }
+        }
+        // Only the report whose note fired marks the exclusion, linking to that note.
+        assert_eq!(with.matches("class=\"related\"").count(), 1, "{lang}");
+        assert!(with.contains(&format!(">{marker}</a>")), "{lang}");
+        assert!(
+            with.contains(r##"<a class="related" href="#finding-f-q1">"##),
+            "{lang}"
+        );
+        assert!(with.contains(r#"<li id="finding-f-q1">"#), "{lang}");
+        let marked = with
+            .split(r#"<li class="relevant">"#)
+            .nth(1)
+            .expect("a marked exclusion");
+        assert!(marked.starts_with(earthquake), "{lang}: {marked:.80}");
+        assert!(
+            !without.contains(&format!(">{marker}</a>")) && !without.contains("class=\"relevant\""),
+            "{lang}"
+        );
     }
 }

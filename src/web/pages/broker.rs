@@ -66,6 +66,16 @@ pub struct Row<'a> {
     pub item: &'a PortfolioItem,
     /// The small radar (SVG markup), for submitted items.
     pub thumbnail: Option<String>,
+    /// How far the application-form items are answered, when the questionnaire asks any.
+    pub application: Option<ApplicationCell>,
+}
+
+/// The application-form items of one assessment, as the portfolio table shows them.
+pub struct ApplicationCell {
+    pub answered: usize,
+    pub total: usize,
+    /// The missing items' labels, joined.
+    pub missing: String,
 }
 
 /// What the dashboard shows.
@@ -249,6 +259,7 @@ fn portfolio_table(lang: Lang, rows: &[Row], with_client: bool, csrf: &str) -> M
                         th scope="col" { (b.col_submitted) }
                         th.num scope="col" { (b.col_overall) }
                         th scope="col" { (b.col_grade) }
+                        th.num scope="col" { (b.col_application) }
                         th scope="col" { (b.col_chart) }
                         th scope="col" { (b.col_links) }
                     }
@@ -273,6 +284,13 @@ fn portfolio_table(lang: Lang, rows: &[Row], with_client: bool, csrf: &str) -> M
                             td.date { @if let Some(t) = r.submitted_at { (date(t)) } @else { "—" } }
                             td.num.overall { (scores.and_then(|s| s.overall).map(format1).unwrap_or_else(|| "—".into())) }
                             td.grade { (scores.and_then(|s| s.grade.as_deref()).unwrap_or("—")) }
+                            td.num.application {
+                                @match &row.application {
+                                    Some(a) if a.missing.is_empty() => { span.complete { (a.answered) "/" (a.total) } }
+                                    Some(a) => { span title={ (b.col_application_missing) ": " (a.missing) } { (a.answered) "/" (a.total) } }
+                                    None => { "—" }
+                                }
+                            }
                             td.chart { @if let Some(svg) = &row.thumbnail { (PreEscaped(svg)) } }
                             td.links {
                                 @if r.status == Status::Submitted {
@@ -342,12 +360,62 @@ pub struct Change {
     pub previous: Option<f64>,
 }
 
+/// The application-form items of a client's latest assessment.
+pub struct ApplicationView {
+    pub status: PortfolioStatus,
+    /// The day the assessment last changed.
+    pub updated: String,
+    /// Each item's label and the client's answer, in questionnaire order.
+    pub items: Vec<(String, Option<String>)>,
+}
+
+/// Which application-form items the client answered, with the answers, and which are
+/// missing: what a broker needs to prepare the insurer's application form.
+fn application_card(lang: Lang, a: &ApplicationView) -> Markup {
+    let b = lang.broker();
+    let answered = a.items.iter().filter(|(_, v)| v.is_some()).count();
+    html! {
+        section.card.application {
+            h2 { (b.application_title) }
+            p.hint {
+                (b.application_lead
+                    .replace("{answered}", &answered.to_string())
+                    .replace("{total}", &a.items.len().to_string())
+                    .replace("{date}", &a.updated))
+                " " (status_badge(lang, a.status))
+            }
+            div.table-scroll {
+                table.application {
+                    thead { tr {
+                        th scope="col" { (b.application_item) }
+                        th scope="col" { (b.application_answer) }
+                    } }
+                    tbody {
+                        @for (label, value) in &a.items {
+                            tr class=[value.is_none().then_some("missing")] {
+                                th scope="row" { (label) }
+                                td { @match value {
+                                    Some(v) => { (v) },
+                                    None => { span.missing { (b.application_missing) } },
+                                } }
+                            }
+                        }
+                    }
+                }
+            }
+            p.note { (b.application_note) }
+        }
+    }
+}
+
 /// What a client's history page shows.
 pub struct History<'a> {
     pub broker_name: &'a str,
     /// The session's anti-forgery token, for every form on the page.
     pub csrf: &'a str,
     pub client: &'a str,
+    /// The latest assessment's application-form items, when its questionnaire asks any.
+    pub application: Option<ApplicationView>,
     pub rows: Vec<Row<'a>>,
     /// The radar of the latest submission over the previous one (SVG markup).
     pub radar: Option<String>,
@@ -423,6 +491,7 @@ pub fn history(lang: Lang, h: &History) -> Markup {
                     p.empty { (b.history_none_submitted) }
                 }
             }
+            @if let Some(a) = &h.application { (application_card(lang, a)) }
             section.card {
                 (portfolio_table(lang, &h.rows, false, h.csrf))
             }

@@ -211,53 +211,18 @@ pub fn profile(
 ) -> Markup {
     let ui = flow.lang.ui();
     let lang = flow.lang;
-    let first = |id: &str| {
-        values
-            .get(id)
-            .and_then(|v| v.first())
-            .cloned()
-            .unwrap_or_default()
-    };
+    let ungrouped = flow.q.profile.iter().filter(|f| f.group.is_none());
     let body = html! {
         @if saved { p.saved role="status" { (ui.saved_notice) } }
         p.lead { (ui.profile_lead) }
         form.stack method="post" action=(Step::Profile.href(flow.token)) {
-            @for field in &flow.q.profile {
-                @let id = format!("p-{}", field.id);
-                @let name = format!("p.{}", field.id);
-                div.field {
-                    @match field.kind {
-                        FieldKind::Multiselect => {
-                            fieldset {
-                                legend { (field.label.get(lang)) @if field.required { " " span.req { (ui.required) } } }
-                                @for opt in &field.options {
-                                    @let oid = format!("{id}-{}", opt.id);
-                                    @let checked = values.get(&field.id).is_some_and(|v| v.contains(&opt.id));
-                                    div.check {
-                                        input type="checkbox" id=(oid) name=(name) value=(opt.id) checked[checked];
-                                        label for=(oid) { (opt.label.get(lang)) }
-                                    }
-                                }
-                            }
-                        }
-                        FieldKind::Select => {
-                            label for=(id) { (field.label.get(lang)) @if field.required { " " span.req { (ui.required) } } }
-                            select id=(id) name=(name) required[field.required] {
-                                option value="" { (ui.choose) }
-                                @for opt in &field.options {
-                                    option value=(opt.id) selected[first(&field.id) == opt.id] { (opt.label.get(lang)) }
-                                }
-                            }
-                        }
-                        kind => {
-                            @let input_type = match kind { FieldKind::Date => "date", FieldKind::Number => "number", _ => "text" };
-                            label for=(id) { (field.label.get(lang)) @if field.required { " " span.req { (ui.required) } } }
-                            @if kind == FieldKind::Number {
-                                input type=(input_type) id=(id) name=(name) value=(first(&field.id)) required[field.required] step="any" min="0" inputmode="numeric";
-                            } @else {
-                                input type=(input_type) id=(id) name=(name) value=(first(&field.id)) required[field.required] maxlength=(crate::questionnaire::MAX_TEXT_CHARS);
-                            }
-                        }
+            @for field in ungrouped { (profile_field(flow, field, values)) }
+            @for group in &flow.q.profile_groups {
+                fieldset.group {
+                    legend { (group.label.get(lang)) }
+                    @if let Some(help) = &group.help { p.help { (help.get(lang)) } }
+                    @for field in flow.q.profile.iter().filter(|f| f.group.as_deref() == Some(group.id.as_str())) {
+                        (profile_field(flow, field, values))
                     }
                 }
             }
@@ -265,6 +230,68 @@ pub fn profile(
         }
     };
     flow.frame(Step::Profile, ui.step_profile, alert, body)
+}
+
+/// One profile field with its label, help and current value.
+fn profile_field(
+    flow: &Flow,
+    field: &crate::questionnaire::ProfileField,
+    values: &BTreeMap<String, Vec<String>>,
+) -> Markup {
+    let ui = flow.lang.ui();
+    let lang = flow.lang;
+    let first = values
+        .get(&field.id)
+        .and_then(|v| v.first())
+        .cloned()
+        .unwrap_or_default();
+    let id = format!("p-{}", field.id);
+    let name = format!("p.{}", field.id);
+    let help_id = format!("{id}-help");
+    let described = field.help.as_ref().map(|_| help_id.as_str());
+    let help = html! {
+        @if let Some(help) = &field.help { p.help id=(help_id) { (help.get(lang)) } }
+    };
+    html! {
+        div.field {
+            @match field.kind {
+                FieldKind::Multiselect => {
+                    fieldset aria-describedby=[described] {
+                        legend { (field.label.get(lang)) @if field.required { " " span.req { (ui.required) } } }
+                        (help)
+                        @for opt in &field.options {
+                            @let oid = format!("{id}-{}", opt.id);
+                            @let checked = values.get(&field.id).is_some_and(|v| v.contains(&opt.id));
+                            div.check {
+                                input type="checkbox" id=(oid) name=(name) value=(opt.id) checked[checked];
+                                label for=(oid) { (opt.label.get(lang)) }
+                            }
+                        }
+                    }
+                }
+                FieldKind::Select => {
+                    label for=(id) { (field.label.get(lang)) @if field.required { " " span.req { (ui.required) } } }
+                    (help)
+                    select id=(id) name=(name) required[field.required] aria-describedby=[described] {
+                        option value="" { (ui.choose) }
+                        @for opt in &field.options {
+                            option value=(opt.id) selected[first == opt.id] { (opt.label.get(lang)) }
+                        }
+                    }
+                }
+                kind => {
+                    @let input_type = match kind { FieldKind::Date => "date", FieldKind::Number => "number", _ => "text" };
+                    label for=(id) { (field.label.get(lang)) @if field.required { " " span.req { (ui.required) } } }
+                    (help)
+                    @if kind == FieldKind::Number {
+                        input type=(input_type) id=(id) name=(name) value=(first) required[field.required] step="any" min="0" inputmode="numeric" aria-describedby=[described];
+                    } @else {
+                        input type=(input_type) id=(id) name=(name) value=(first) required[field.required] maxlength=(crate::questionnaire::MAX_TEXT_CHARS) aria-describedby=[described];
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// One domain's questions. `answers` are the choices to show checked.
@@ -331,28 +358,35 @@ fn answer_label<'a>(
 /// A stored profile value as text.
 fn profile_text(flow: &Flow, field: &crate::questionnaire::ProfileField) -> Option<String> {
     let value = flow.record.profile.get(&field.id)?;
+    Some(value_text(field, value, flow.lang))
+}
+
+/// A stored profile value as people read it: options by their labels, lists joined.
+pub fn value_text(
+    field: &crate::questionnaire::ProfileField,
+    value: &serde_json::Value,
+    lang: Lang,
+) -> String {
     let label_of = |id: &str| {
         field
             .options
             .iter()
             .find(|o| o.id == id)
-            .map(|o| o.label.get(flow.lang).to_string())
+            .map(|o| o.label.get(lang).to_string())
             .unwrap_or_else(|| id.to_string())
     };
-    Some(match value {
+    match value {
         serde_json::Value::String(s) if !field.options.is_empty() => label_of(s),
         serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Array(items) if items.is_empty() => {
-            flow.lang.ui().none_selected.to_string()
-        }
+        serde_json::Value::Array(items) if items.is_empty() => lang.ui().none_selected.to_string(),
         serde_json::Value::Array(items) => items
             .iter()
             .filter_map(|i| i.as_str())
             .map(label_of)
             .collect::<Vec<_>>()
-            .join(flow.lang.ui().list_separator),
+            .join(lang.ui().list_separator),
         other => other.to_string(),
-    })
+    }
 }
 
 /// The review step: everything given so far, what is missing, and the submit button.
