@@ -226,7 +226,7 @@ async fn a_portfolio_item_goes_from_invited_to_in_progress_to_submitted_with_its
     assert_eq!(item["status"], "invited");
     assert_eq!(item["client_name"], "株式会社ステータス");
     assert_eq!(item["questionnaire"]["id"], "it-liability");
-    assert_eq!(item["questionnaire"]["version"], "2026.1");
+    assert_eq!(item["questionnaire"]["version"], "2026.2");
     assert_eq!(item["submitted_at"], Value::Null);
     assert_eq!(item["overall"], Value::Null);
     assert_eq!(item["grade"], Value::Null);
@@ -1007,7 +1007,7 @@ async fn the_csv_has_a_bom_the_header_and_one_row_per_item_of_the_brokers_own() 
             "",
             "invited",
             "invited",
-            "it-liability 2026.1"
+            "it-liability 2026.2"
         ]
     );
     assert_eq!(newest[10], "", "no report link before submission");

@@ -73,7 +73,7 @@ async fn draft_then_patch_then_submit_then_report() {
     let r: Value = res.json().await.unwrap();
     assert_eq!(r["id"], id.as_str());
     assert_eq!(r["questionnaire"]["id"], "it-liability");
-    assert_eq!(r["questionnaire"]["version"], "2026.1");
+    assert_eq!(r["questionnaire"]["version"], "2026.2");
     assert!(r["questionnaire"]["hash"]
         .as_str()
         .unwrap()

@@ -316,7 +316,7 @@ async fn the_business_type_segment_is_used_only_when_it_alone_has_ten() {
     assert!(en.contains("of 10 or more companies in System integration / contract development."));
     let (_, ja) = page(&app, &si, "ja").await;
     assert!(
-        ja.contains("システム開発(受託開発・SI)の10社以上の中で"),
+        ja.contains("システム開発（受託開発・SI）の10社以上の中で"),
         "{ja}"
     );
     // A business type without ten: compared with everyone (21, shown as 20).

@@ -206,7 +206,7 @@ fn validate_reports_every_problem_with_file_line_and_field_and_the_server_refuse
 
     let ok = cli("validate", &shipped_questionnaires(), None);
     assert!(ok.status.success());
-    assert!(String::from_utf8_lossy(&ok.stdout).contains("ok: it-liability 2026.1"));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("ok: it-liability 2026.2"));
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ async fn list_shows_the_latest_version_of_each_questionnaire() {
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["id"], "it-liability");
-    assert_eq!(list[0]["version"], "2026.1");
+    assert_eq!(list[0]["version"], "2026.2");
     assert!(list[0]["title"]["ja"].is_string() && list[0]["title"]["en"].is_string());
     let domains = list[0]["domains"].as_array().unwrap();
     assert!((8..=10).contains(&domains.len()));
@@ -100,4 +100,84 @@ async fn a_second_questionnaire_with_five_domains_works_end_to_end() {
     assert_eq!(res.status(), 201);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["scores"]["domains"].as_array().unwrap().len(), 5);
+}
+
+/// Every `{"ja", "en"}` text of a questionnaire's JSON, with the path it sits at.
+fn texts<'a>(v: &'a Value, path: String, out: &mut Vec<(String, &'a str, &'a str)>) {
+    match v {
+        Value::Object(map) => {
+            if let (Some(Value::String(ja)), Some(Value::String(en))) =
+                (map.get("ja"), map.get("en"))
+            {
+                out.push((path.clone(), ja, en));
+            }
+            for (k, child) in map {
+                texts(child, format!("{path}.{k}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                texts(child, format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_2026_2_texts_follow_the_glossary() {
+    // docs/GLOSSARY.md: the terms a report to a client company uses, and those it never does.
+    let app = spawn_app().await;
+    let q = app.questionnaire_version("2026.2").await;
+    let mut all = Vec::new();
+    texts(&q, String::new(), &mut all);
+    assert!(all.len() > 300, "{}", all.len());
+    for (path, ja, en) in &all {
+        for banned in [
+            "補償されません",
+            "保険金額",
+            "てん補限度額",
+            "ウイルス",
+            "毀損",
+            "事故対応",
+            "リスク簡易診断",
+            "レポート",
+            "あなた",
+            "身元信用保険",
+            "リリースの頻度",
+        ] {
+            assert!(!ja.contains(banned), "{path}: {banned:?} in {ja}");
+        }
+        assert!(
+            !ja.contains(['(', ')']),
+            "{path}: half-width brackets in {ja}"
+        );
+        let bare = |word: &str, allowed: &[&str]| {
+            let mut rest = ja.to_string();
+            for a in allowed {
+                rest = rest.replace(a, "");
+            }
+            !rest.contains(word)
+        };
+        assert!(
+            bare("免責", &["免責金額", "免責期間"]),
+            "{path}: 免責 alone in {ja}"
+        );
+        assert!(
+            bare("限度額", &["支払限度額"]),
+            "{path}: 限度額 alone in {ja}"
+        );
+        assert!(
+            !en.to_lowercase().contains("countermeasure"),
+            "{path}: {en}"
+        );
+        let advice = path.ends_with(".recommendation")
+            || (path.starts_with(".findings") && path.ends_with(".text"));
+        if advice {
+            assert!(
+                ja.ends_with("お勧めします。") || ja.ends_with("ご検討ください。"),
+                "{path}: advice to a client company ends politely: {ja}"
+            );
+        }
+    }
 }
