@@ -17,6 +17,9 @@
 #     it-liability, then publishes a peer snapshot through the admin API, so that the report
 #     has peer figures (a report compares with snapshots only, and needs 10 companies other
 #     than its own); it fails when the it-liability report's JSON then has no `peers`;
+#   - submits the longest it-liability report too (every answer the weakest option and every
+#     profile value a finding names), which must print on at most 3 A4 pages, as every
+#     it-liability report must;
 #   - for each report and each of ja, en: fetches the HTML with curl, takes a 1280x2400
 #     screenshot and prints it to PDF with Chromium, and turns the PDF's pages into PNGs;
 #   - creates a broker through the admin API, invites the same client twice (both submitted)
@@ -42,6 +45,10 @@ CHROMIUM_TIMEOUT=90
 MIN_BYTES=5120
 LANGS=(ja en)
 QUESTIONNAIRES=(it-liability fixture wide-sixteen)
+# The shipped questionnaire answered as weakly as it can be, with every profile finding.
+WEAKEST=it-liability-weakest
+# A printed report of the shipped questionnaire takes at most this many A4 pages.
+MAX_PRINTED_PAGES=3
 # Other companies for it-liability: a report shows peers with 10 companies besides its own.
 PEERS=12
 
@@ -75,7 +82,10 @@ cat >"$WORK/body.py" <<'EOF'
 import json, os, sys
 
 q = json.load(open(sys.argv[1]))
-variant = int(sys.argv[2])
+# "weakest": every answer the lowest-scoring option and every profile value a finding
+# names, so that every finding that can fire does: the longest report.
+weakest = sys.argv[2] == "weakest"
+variant = 0 if weakest else int(sys.argv[2])
 company = os.environ["COMPANY"] if variant == 0 else f"株式会社ピア比較{variant}"
 values = {"text": company, "number": 30, "date": "2027-04-01"}
 profile = {}
@@ -87,6 +97,25 @@ for field in q.get("profile") or []:
         profile[field["id"]] = [field["options"][0]["id"]]
     else:
         profile[field["id"]] = values[kind]
+if weakest:
+    named = {}
+    for finding in q.get("findings") or []:
+        for cond in finding["when"].get("any", [finding["when"]]):
+            if "profile" in cond:
+                named.setdefault(cond["profile"], []).extend(cond["in"])
+    kinds = {f["id"]: f["kind"] for f in q.get("profile") or []}
+    for field, ids in named.items():
+        profile[field] = list(dict.fromkeys(ids)) if kinds[field] == "multiselect" else ids[0]
+    answers = {
+        question["id"]: min(question["options"], key=lambda o: o["score"])["id"]
+        for question in q["questions"]
+    }
+    json.dump(
+        {"questionnaire": q["id"], "submit": True, "profile": profile, "answers": answers},
+        sys.stdout,
+        ensure_ascii=False,
+    )
+    sys.exit(0)
 answers = {}
 na_left = 1
 for i, question in enumerate(q["questions"]):
@@ -132,6 +161,11 @@ for id in "${QUESTIONNAIRES[@]}"; do
     fi
     TOKEN[$id]="$(submit "$id" 0)"
 done
+# The longest report the shipped questionnaire can give: it must still print on
+# $MAX_PRINTED_PAGES pages.
+cp "$WORK/q-it-liability.json" "$WORK/q-$WEAKEST.json"
+TOKEN[$WEAKEST]="$(submit "$WEAKEST" weakest)"
+QUESTIONNAIRES+=("$WEAKEST")
 log "submitted ${#QUESTIONNAIRES[@]} assessments (+$PEERS it-liability peers)"
 
 # Publish the peer figures: reports show only what a snapshot holds.
@@ -328,6 +362,9 @@ for id in "${QUESTIONNAIRES[@]}"; do
             { cat "$WORK/$name.pdfinfo" >&2; fail "pdfinfo cannot read the PDF of $url"; }
         pages="$(awk '/^Pages:/ {print $2}' "$WORK/$name.pdfinfo")"
         [ "${pages:-0}" -gt 0 ] || fail "the PDF of $url has no page"
+        if [[ "$id" == it-liability* ]] && [ "$pages" -gt "$MAX_PRINTED_PAGES" ]; then
+            fail "the printed $id report ($lang) takes $pages pages, more than $MAX_PRINTED_PAGES"
+        fi
         page_size="$(sed -n 's/^Page size: *//p' "$WORK/$name.pdfinfo" | head -n 1)"
         timeout 60 pdftoppm -png -r 80 "$OUT_DIR/$name.pdf" "$OUT_DIR/$name-print" ||
             fail "pdftoppm could not turn the PDF of $url into pages"

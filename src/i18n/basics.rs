@@ -106,9 +106,9 @@ pub(super) static EN: Basics = Basics {
         ("Recurrence-prevention costs", "Measures to prevent the same incident from happening again."),
     ],
     exclusions_heading: "Main exclusions",
-    exclusions_lead: "The following are generally excluded; the details differ by underwriting insurer and cover. Items marked \u{201c}Relevant to your answers\u{201d} may concern your company given its answers, and are explained in the notes above.",
+    exclusions_lead: "The following are generally excluded; the details differ by underwriting insurer and cover. Items marked \u{201c}See note\u{201d} may concern your company given its answers; the note above explains how.",
     exclusions: &EN_EXCLUSIONS,
-    related: "Relevant to your answers",
+    related: "See note",
     documents_heading: "What this report is",
     documents: "This report is indicative information based on your company's own answers. It does not decide whether insurance is offered, the cover or the premium, and it does not replace the insurer's application form: fill that form in accurately in its own right. Before you sign a contract, always read the statement of important matters, the policy guide or the policy wording. Your broker can help with any question.",
 };

@@ -219,14 +219,14 @@ pub fn render(p: &ReportPage) -> Markup {
                         table.coverage {
                             thead { tr {
                                 th scope="col" { (ui.coverage_item) }
-                                th scope="col" { (ui.related_domains) }
+                                th.related scope="col" { (ui.related_domains) }
                                 th scope="col" { (ui.weakest_domain) }
                             } }
                             tbody {
                                 @for row in a.coverage.iter().filter(|r| !r.domains.is_empty()) {
                                     tr {
                                         th scope="row" { (coverage_text(lang, row.item)) }
-                                        td { @if row.domains.is_empty() { "—" } @else {
+                                        td.related { @if row.domains.is_empty() { "—" } @else {
                                             (row.domains.iter().map(|&i| q.domains[i].label.get(lang)).collect::<Vec<_>>().join(ui.list_separator))
                                         } }
                                         td { @match row.weakest {

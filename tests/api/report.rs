@@ -521,7 +521,7 @@ async fn every_report_has_the_coverage_basics_and_marks_exactly_the_exclusions_i
         (
             "en",
             "IT liability insurance: coverage basics",
-            "Relevant to your answers",
+            "See note",
             "Earthquakes, volcanic eruptions and tsunamis caused by them",
             "does not replace the insurer's application form",
         ),
