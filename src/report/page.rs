@@ -28,6 +28,22 @@ pub struct ReportPage<'a> {
 /// every one is on screen and in the improvement plan CSV.
 pub const PRINTED_ACTIONS: usize = 2;
 
+/// A report with more notes than this prints one action per priority domain
+/// ([`PRINTED_ACTIONS_BRIEF`]), so that it still fits on three A4 pages.
+pub const BRIEF_AFTER_FINDINGS: usize = 12;
+
+/// Actions per priority domain on paper for a report with many notes.
+pub const PRINTED_ACTIONS_BRIEF: usize = 1;
+
+/// How many actions per priority domain this report prints.
+pub fn printed_actions(a: &Analysis) -> usize {
+    if a.findings.len() > BRIEF_AFTER_FINDINGS {
+        PRINTED_ACTIONS_BRIEF
+    } else {
+        PRINTED_ACTIONS
+    }
+}
+
 /// A score for display: one decimal, or a dash when not assessed.
 pub fn score(s: Option<f64>) -> String {
     s.map(format1).unwrap_or_else(|| "—".into())
@@ -179,7 +195,8 @@ pub fn render(p: &ReportPage) -> Markup {
                                 }
                             }
                         }
-                        section.card.priorities {
+                        @let printed = printed_actions(a);
+                        section.card.priorities.brief[printed == PRINTED_ACTIONS_BRIEF] {
                             h2 { (ui.priorities) }
                             @if a.priorities.is_empty() { p { (ui.no_actions) } }
                             @for &i in &a.priorities {
@@ -195,8 +212,8 @@ pub fn render(p: &ReportPage) -> Markup {
                                         }
                                     }
                                 }
-                                @if count > PRINTED_ACTIONS {
-                                    p.more { (ui.more_actions.replace("{n}", &(count - PRINTED_ACTIONS).to_string())) }
+                                @if count > printed {
+                                    p.more { (ui.more_actions.replace("{n}", &(count - printed).to_string())) }
                                 }
                             }
                             @if let (Some((to, to_grade)), Some(from)) = (&a.projection, a.scores.overall) {
@@ -213,62 +230,7 @@ pub fn render(p: &ReportPage) -> Markup {
                             }
                         }
                     }
-                    section.card.insurance {
-                        h2 { (ui.insurance) }
-                        @if a.coverage.iter().any(|r| !r.domains.is_empty()) {
-                        table.coverage {
-                            thead { tr {
-                                th scope="col" { (ui.coverage_item) }
-                                th.related scope="col" { (ui.related_domains) }
-                                th scope="col" { (ui.weakest_domain) }
-                            } }
-                            tbody {
-                                @for row in a.coverage.iter().filter(|r| !r.domains.is_empty()) {
-                                    tr {
-                                        th scope="row" { (coverage_text(lang, row.item)) }
-                                        td.related { @if row.domains.is_empty() { "—" } @else {
-                                            (row.domains.iter().map(|&i| q.domains[i].label.get(lang)).collect::<Vec<_>>().join(ui.list_separator))
-                                        } }
-                                        td { @match row.weakest {
-                                            Some((i, s)) => { (q.domains[i].label.get(lang)) " " span.score { (score(Some(s))) } },
-                                            None => { (ui.not_assessed) },
-                                        } }
-                                    }
-                                }
-                            }
-                        }
-                        }
-                        @for (kind, heading) in [(FindingKind::Exclusion, ui.finding_exclusion_heading), (FindingKind::Discount, ui.finding_discount_heading), (FindingKind::Coverage, ui.finding_coverage_heading), (FindingKind::Info, ui.finding_info_heading)] {
-                            @let items: Vec<_> = a.findings_of(kind).collect();
-                            @if !items.is_empty() {
-                                h3 { (heading) }
-                                ul.findings { @for f in items { li id=(super::basics::finding_anchor(&f.id)) { (f.text.get(lang)) } } }
-                            }
-                        }
-                        h3 { (ui.timeline) }
-                        ul.findings {
-                            @if let (Some(start), Some(days)) = (a.policy_start, a.days_to_start) {
-                                @let date = start.format("%Y-%m-%d").to_string();
-                                @if days < 0 {
-                                    li.warning { (ui.policy_start_past.replace("{date}", &date)) }
-                                } @else {
-                                    li { (ui.policy_start_in.replace("{date}", &date).replace("{n}", &days.to_string())) }
-                                }
-                                @let deadline = (start - chrono::Duration::days(super::analysis::PROCEDURE_DEADLINE_DAYS)).format("%Y-%m-%d").to_string();
-                                @match super::analysis::Deadline::of(Some(days)) {
-                                    super::analysis::Deadline::Missed => {
-                                        li.warning { (ui.procedure_missed.replace("{deadline}", &deadline)) }
-                                    }
-                                    super::analysis::Deadline::Soon => {
-                                        li.warning { (ui.procedure_soon.replace("{deadline}", &deadline)) }
-                                    }
-                                    _ => {}
-                                }
-                            }
-                            li { (ui.procedure_rule) }
-                            li { (ui.release_exclusion) }
-                        }
-                    }
+                    (insurance(lang, a))
                     (super::basics::render(lang, a))
                     @if !p.self_contained {
                         section.card.downloads {
@@ -284,6 +246,73 @@ pub fn render(p: &ReportPage) -> Markup {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Coverage items with the domains that protect them, the notes of the questionnaire's
+/// findings by kind, and the timeline to the policy start.
+fn insurance(lang: Lang, a: &Analysis) -> Markup {
+    let ui = lang.ui();
+    let q = a.q;
+    html! {
+        section.card.insurance {
+            h2 { (ui.insurance) }
+            @if a.coverage.iter().any(|r| !r.domains.is_empty()) {
+                div.table-scroll {
+                    table.coverage {
+                        thead { tr {
+                            th scope="col" { (ui.coverage_item) }
+                            th.related scope="col" { (ui.related_domains) }
+                            th scope="col" { (ui.weakest_domain) }
+                        } }
+                        tbody {
+                            @for row in a.coverage.iter().filter(|r| !r.domains.is_empty()) {
+                                tr {
+                                    th scope="row" { (coverage_text(lang, row.item)) }
+                                    td.related { @if row.domains.is_empty() { "—" } @else {
+                                        (row.domains.iter().map(|&i| q.domains[i].label.get(lang)).collect::<Vec<_>>().join(ui.list_separator))
+                                    } }
+                                    td { @match row.weakest {
+                                        Some((i, s)) => { (q.domains[i].label.get(lang)) " " span.score { (score(Some(s))) } },
+                                        None => { (ui.not_assessed) },
+                                    } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @for (kind, heading) in [(FindingKind::Exclusion, ui.finding_exclusion_heading), (FindingKind::Discount, ui.finding_discount_heading), (FindingKind::Coverage, ui.finding_coverage_heading), (FindingKind::Info, ui.finding_info_heading)] {
+                @let items: Vec<_> = a.findings_of(kind).collect();
+                @if !items.is_empty() {
+                    h3 { (heading) }
+                    ul.findings { @for f in items { li id=(super::basics::finding_anchor(&f.id)) { (f.text.get(lang)) } } }
+                }
+            }
+            h3 { (ui.timeline) }
+            ul.findings {
+                @if let (Some(start), Some(days)) = (a.policy_start, a.days_to_start) {
+                    @let date = start.format("%Y-%m-%d").to_string();
+                    @if days < 0 {
+                        li.warning { (ui.policy_start_past.replace("{date}", &date)) }
+                    } @else {
+                        li { (ui.policy_start_in.replace("{date}", &date).replace("{n}", &days.to_string())) }
+                    }
+                    @let deadline = (start - chrono::Duration::days(super::analysis::PROCEDURE_DEADLINE_DAYS)).format("%Y-%m-%d").to_string();
+                    @match super::analysis::Deadline::of(Some(days)) {
+                        super::analysis::Deadline::Missed => {
+                            li.warning { (ui.procedure_missed.replace("{deadline}", &deadline)) }
+                        }
+                        super::analysis::Deadline::Soon => {
+                            li.warning { (ui.procedure_soon.replace("{deadline}", &deadline)) }
+                        }
+                        _ => {}
+                    }
+                }
+                li { (ui.procedure_rule) }
+                li { (ui.release_exclusion) }
             }
         }
     }

@@ -22,11 +22,23 @@ from support import (
 
 # Text a page shows in each language (exact, from the UI strings).
 TEXT = {
-    "ja": {"saved": "保存しました。", "missing": "未回答", "date_field": "保険始期日(予定)"},
-    "en": {"saved": "Saved.", "missing": "Not answered", "date_field": "Planned policy start date"},
+    "ja": {
+        "saved": "保存しました。",
+        "missing": "未回答",
+        "date_field": "保険始期日（予定）",
+        "application_group": "告知書の準備項目（任意）",
+        "basics": "IT業務賠償責任保険の補償の基本",
+    },
+    "en": {
+        "saved": "Saved.",
+        "missing": "Not answered",
+        "date_field": "Planned policy start date",
+        "application_group": "Application-form details (optional)",
+        "basics": "IT liability insurance: coverage basics",
+    },
 }
-# The README: "Printing the page (or "Save as PDF") gives two A4 pages".
-MAX_PRINTED_PAGES = 2
+# The README: "Printing the page (or "Save as PDF") gives at most three A4 pages".
+MAX_PRINTED_PAGES = 3
 A4_POINTS = (595, 842)
 
 TOKEN_PATH = re.compile(r"/a/([A-Za-z0-9_-]{43})/")
@@ -39,31 +51,48 @@ def pick(i: int, values: list[str]) -> str:
 
 
 def fill_profile(page: Page, company: str, date: str = "2027-04-01") -> dict:
-    """Types and picks a complete company profile; returns what the form holds."""
+    """Types and picks a complete company profile and some of the optional
+    application-form details (in their own group); returns what the form holds."""
     page.locator("#p-company_name").fill(company)
     page.locator("#p-business_type").select_option("saas")
+    page.locator("label[for='p-client_industries-finance']").click()
     page.locator("#p-employees").fill("42")
-    page.locator("#p-annual_revenue").select_option("100m-500m")
     page.locator("label[for='p-certifications-pmark']").click()
     page.locator("label[for='p-certifications-isms']").click()
     page.locator("#p-liability_cap_share").select_option(index=2)
     page.locator("#p-overseas_customers").select_option("yes")
     page.locator("#p-policy_start").fill(date)
+    group = page.locator("fieldset.group")
+    group.locator("#p-revenue_last_fy").fill("1250")
+    group.locator("label[for='p-revenue_mix-saas']").click()
+    group.locator("label[for='p-revenue_mix-maintenance']").click()
+    group.locator("#p-overseas_revenue_share").select_option("under10")
+    group.locator("#p-past_claims").select_option("none")
+    group.locator("#p-desired_limit").select_option("300m")
     return profile_values(page)
+
+
+def checked(page: Page, field: str) -> list[str]:
+    return page.eval_on_selector_all(
+        f"input[name='p.{field}']:checked", "els => els.map(e => e.value)"
+    )
 
 
 def profile_values(page: Page) -> dict:
     return {
         "company": page.locator("#p-company_name").input_value(),
         "business": page.locator("#p-business_type").input_value(),
+        "industries": checked(page, "client_industries"),
         "employees": page.locator("#p-employees").input_value(),
-        "revenue": page.locator("#p-annual_revenue").input_value(),
-        "certs": page.eval_on_selector_all(
-            "input[name='p.certifications']:checked", "els => els.map(e => e.value)"
-        ),
+        "certs": checked(page, "certifications"),
         "cap": page.locator("#p-liability_cap_share").input_value(),
         "overseas": page.locator("#p-overseas_customers").input_value(),
         "start": page.locator("#p-policy_start").input_value(),
+        "revenue": page.locator("#p-revenue_last_fy").input_value(),
+        "mix": checked(page, "revenue_mix"),
+        "overseas_share": page.locator("#p-overseas_revenue_share").input_value(),
+        "claims": page.locator("#p-past_claims").input_value(),
+        "limit": page.locator("#p-desired_limit").input_value(),
     }
 
 
@@ -138,6 +167,14 @@ def test_applicant_journey(app, web, lang):
     expect(alert).to_contain_text(text["date_field"])
     assert page.url.endswith(f"/a/{token}/profile")
     assert profile_values(page) == typed, "the form shows again what was typed"
+
+    # The application-form details are a titled, optional group; each field's help is
+    # tied to it for screen readers.
+    group = page.locator("fieldset.group")
+    expect(group.locator(":scope > legend")).to_have_text(text["application_group"])
+    revenue_help = page.locator("#p-revenue_last_fy").get_attribute("aria-describedby")
+    expect(page.locator(f"#{revenue_help}")).to_be_visible()
+    assert group.locator("[required]").count() == 0, "application details are optional"
 
     # Save for later: the notice, and the values as stored.
     page.locator("#p-policy_start").fill("2027-04-01")
@@ -226,6 +263,8 @@ def test_applicant_journey(app, web, lang):
     submit(page, page.locator("main a.button.primary[href^='/r/']"))
     report_path = re.search(r"/r/[A-Za-z0-9_-]+", page.url).group(0)
     check_language(page, lang, company)
+    expect(page.locator("p.questionnaire-title")).to_contain_text("2026.2")
+    expect(page.locator("section.basics h2")).to_have_text(text["basics"])
     expect(page.locator("body")).to_contain_text(company)
     check_report_links(page, app, lang, company)
     switch_language(page, other)

@@ -29,6 +29,7 @@ TEXT = {
         "reissue": "リンク再発行",
         "csv_client": "顧客名",
         "client_name_error": "顧客名は1〜120文字で入力してください",
+        "application_title": "告知書の準備状況",
     },
     "en": {
         "login_failed": "The token is wrong or no longer valid. Please ask the operator.",
@@ -41,6 +42,7 @@ TEXT = {
         "reissue": "New link",
         "csv_client": "Client",
         "client_name_error": "Enter a client name of 1 to 120 characters",
+        "application_title": "Application-form readiness",
     },
 }
 
@@ -88,6 +90,10 @@ def answer_everything(page: Page, variant: int = 0) -> None:
     page.locator("#p-employees").fill("12")
     page.locator("#p-liability_cap_share").select_option(index=1)
     page.locator("#p-overseas_customers").select_option("no")
+    if variant:
+        # Two of the optional application-form details.
+        page.locator("#p-revenue_last_fy").fill("800")
+        page.locator("#p-past_claims").select_option("none")
     submit(page, page.locator("div.actions button[value=next]"))
     while "/d/" in page.url:
         answer_domain(page, lambda i, values: values[(i + variant) % 2])
@@ -255,6 +261,18 @@ def test_broker_journey(app, web, lang):
     expect(page.locator("table.portfolio tbody tr")).to_have_count(2)
     expect(page.locator("table.changes thead th")).to_have_count(4)
     expect(page.locator("table.changes td.up, table.changes td.down").first).to_be_visible()
+    # The application readiness of the latest assessment: every application-form item,
+    # with the client's answer or "not answered".
+    items = [f for f in app.questionnaire()["profile"] if f.get("application")]
+    answered = {"business_type", "employees", "liability_cap_share", "revenue_last_fy", "past_claims"}
+    card = page.locator("section.application")
+    expect(card.locator("h2")).to_have_text(text["application_title"])
+    expect(card.locator("tbody tr")).to_have_count(len(items))
+    expect(card.locator("tbody tr.missing")).to_have_count(len(items) - len(answered))
+    revenue = next(f for f in items if f["id"] == "revenue_last_fy")["label"][lang]
+    expect(card.locator("tbody tr", has_text=revenue).locator("td")).to_have_text("800")
+    latest_row = page.locator("table.portfolio tbody tr").first
+    expect(latest_row.locator("td.application")).to_have_text(f"{len(answered)}/{len(items)}")
     check_language(page, lang, broker_name, client_a)
     web.snap(page, f"broker-history-{lang}")
 
