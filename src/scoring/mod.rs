@@ -223,4 +223,6 @@ pub fn holds(
 }
 
 #[cfg(test)]
+mod shipped_tests;
+#[cfg(test)]
 mod tests;
