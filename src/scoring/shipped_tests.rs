@@ -32,6 +32,9 @@ fn fired(q: &Questionnaire, answers: &[(&str, &str)], profile: &[(&str, Value)])
         .collect()
 }
 
+/// A finding's id, the answers and the profile values to try it with.
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Vec<(&'a str, Value)>);
+
 /// Each simple condition of a finding, with `any` flattened.
 fn alternatives(c: &Condition) -> Vec<&Condition> {
     match c {
@@ -93,8 +96,7 @@ fn every_finding_fires_for_each_listed_value_alone_and_for_no_other() {
 #[test]
 fn the_new_findings_fire_on_the_answers_they_are_about() {
     let q = shipped();
-    // (finding, answers, profile values that must fire it)
-    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<(&str, Value)>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "info-liability-cap-near",
             vec![],
@@ -180,7 +182,7 @@ fn the_new_findings_fire_on_the_answers_they_are_about() {
         );
     }
     // And stay silent for the answers that are not about them.
-    let quiet: Vec<(&str, Vec<(&str, &str)>, Vec<(&str, Value)>)> = vec![
+    let quiet: Vec<Case> = vec![
         (
             "info-liability-cap-near",
             vec![],
