@@ -459,8 +459,8 @@ async fn the_timeline_urges_the_procedures_from_thirty_days_and_is_firm_inside_f
         let deadline = (start - chrono::Duration::days(PROCEDURE_DEADLINE_DAYS))
             .format("%Y-%m-%d")
             .to_string();
-        let soon = format!("お手続きは始期日の14日前({deadline})までに終える必要があります");
-        let missed = format!("始期日の14日前({deadline})を過ぎているため");
+        let soon = format!("お手続きは始期日の14日前（{deadline}）までに終える必要があります");
+        let missed = format!("始期日の14日前（{deadline}）を過ぎているため");
         // The rule is always there, hedged, and about completing the procedures.
         assert!(page.contains("代理店によっては、保険始期日の14日前までにお手続き"));
         // Judged by the days the server counted (a test may cross midnight in Japan).
