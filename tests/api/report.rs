@@ -335,7 +335,7 @@ async fn japanese_reports_with_peers_and_with_a_previous_assessment_show_no_engl
     for t in [token(&last), token(&compared)] {
         let html = text(&app, &format!("/r/{t}?lang=ja")).await;
         if t == token(&last) {
-            assert!(html.contains("全業種の平均(10社以上)"), "{html}");
+            assert!(html.contains("全業種の平均（10社以上）"), "{html}");
         }
         let body_html = html
             .split("<body")
