@@ -228,7 +228,7 @@ pub static EN: BrokerUi = BrokerUi {
     reinvite_title: "Ask for a new assessment",
     reinvite_lead: "Creates a new answering link whose report is compared with the latest submission.",
     reinvite_button: "Create re-assessment link",
-    chart_of: "Risk countermeasures of {client}",
+    chart_of: "Level of risk controls: {client}",
     change: "Change",
     overall_row: "Overall",
     err_client_name: "Enter a client name of 1 to 120 characters (no line breaks or other control characters).",

@@ -412,7 +412,7 @@ async fn a_form_post_that_is_not_a_form_gets_a_friendly_415() {
         .text()
         .await
         .unwrap()
-        .contains("入力内容を確認してください"));
+        .contains("入力内容をご確認ください"));
     assert_eq!(app.stored(), 0);
 }
 

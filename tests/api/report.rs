@@ -57,8 +57,8 @@ async fn the_english_report_has_no_japanese_and_the_japanese_one_no_english_inte
     assert!(ja.contains(r#"<html lang="ja">"#));
     for english in [
         "Overall score",
-        "Priorities",
-        "Insurance notes",
+        "Priority domains",
+        "Insurance points to check",
         "Access control",
         "Not assessed",
         "Downloads",
