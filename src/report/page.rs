@@ -139,7 +139,7 @@ pub fn render(p: &ReportPage) -> Markup {
                                 }
                             }
                             @if let (Some(Comparison::Previous { overall: Some(before), .. }), Some(now)) = (&a.comparison, a.scores.overall) {
-                                p.rank { (ui.change_since.replace("{from}", &score(Some(*before))).replace("{to}", &score(Some(now)))) " (" (signed(now - before)) ")" }
+                                p.rank { (ui.change_since.replace("{from}", &score(Some(*before))).replace("{to}", &score(Some(now))).replace("{diff}", &signed(now - before))) }
                             }
                         }
                         figure.radar {
@@ -206,7 +206,7 @@ pub fn render(p: &ReportPage) -> Markup {
                                     @for action in a.priority_actions(i) {
                                         li {
                                             p.question { (action.question.text.get(lang)) }
-                                            p.given { (ui.current_answer) ": " (action.question.options[action.given].label.get(lang)) }
+                                            p.given { (ui.current_answer) (ui.label_separator) (action.question.options[action.given].label.get(lang)) }
                                             @if let Some(r) = &action.question.recommendation { p.recommendation { (r.get(lang)) } }
                                             p.gain { (ui.gain.replace("{n}", &format1(action.overall_gain))) }
                                         }

@@ -455,7 +455,7 @@ async fn a_shared_report_link_is_attached_and_the_history_compares_the_last_two(
         .text()
         .await
         .unwrap()
-        .contains("レポートを一覧に追加しました"));
+        .contains("報告書を一覧に追加しました"));
     let res = post_broker_form(
         &app,
         "/broker/attach",
@@ -739,7 +739,7 @@ async fn an_invited_company_is_told_which_broker_will_see_its_results() {
     let res = app.client.get(link).send().await.unwrap();
     let page = app.get(location(&res)).await.text().await.unwrap();
     assert!(
-        page.contains("この診断は 東京みらい保険代理店 からの依頼です"),
+        page.contains("この診断は東京みらい保険代理店からのご依頼によるものです"),
         "{page}"
     );
 
@@ -748,7 +748,7 @@ async fn an_invited_company_is_told_which_broker_will_see_its_results() {
         .get(&format!("/a/{}", own["edit_token"].as_str().unwrap()))
         .await;
     let page = app.get(location(&res)).await.text().await.unwrap();
-    assert!(!page.contains("からの依頼です"));
+    assert!(!page.contains("からのご依頼によるものです"));
 }
 
 #[tokio::test]

@@ -176,7 +176,7 @@ async fn the_review_names_what_is_missing_and_submission_is_refused() {
     let res = app.post_form(&format!("/a/{token}/submit"), &[]).await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
-    assert!(html.contains("「会社名」を入力してください(必須)。"));
+    assert!(html.contains("「会社名」を入力してください（必須）。"));
     assert!(html.contains(&format!(r#"href="/a/{token}/profile""#)));
     let record = app.store.records().next().unwrap().unwrap();
     assert_eq!(record.status, shindan::store::Status::Draft);
@@ -412,7 +412,7 @@ async fn a_form_post_that_is_not_a_form_gets_a_friendly_415() {
         .text()
         .await
         .unwrap()
-        .contains("入力内容を確認してください"));
+        .contains("入力内容をご確認ください"));
     assert_eq!(app.stored(), 0);
 }
 

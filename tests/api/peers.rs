@@ -175,7 +175,7 @@ async fn a_report_shows_peers_only_with_ten_companies_other_than_its_own() {
     let p = peers(&app, &newcomer).await;
     assert_eq!(p["companies"], 10);
     let (_, html) = page(&app, &newcomer, "ja").await;
-    assert!(html.contains("全業種の平均(10社以上)"), "{html}");
+    assert!(html.contains("全業種の平均（10社以上）"), "{html}");
 }
 
 #[tokio::test]
@@ -242,11 +242,11 @@ async fn ranks_are_bands_of_twenty_percent_with_a_rounded_count_and_the_date() {
 
     let (_, ja) = page(&app, &best, "ja").await;
     assert!(
-        ja.contains(&format!("総合スコアは、同じ質問票で診断した15社以上の中で<strong>上位20%以内</strong>です({date}時点)。")),
+        ja.contains(&format!("総合スコアは、同じ質問票で診断した15社以上の中で<strong>上位20%以内</strong>です（{date}時点）。")),
         "{ja}"
     );
     assert!(ja.contains(&format!("比較対象の数値は{date}時点の集計です。")));
-    assert!(ja.contains("全業種の平均(15社以上)"));
+    assert!(ja.contains("全業種の平均（15社以上）"));
     assert!(
         !ja.contains("同業他社の平均"),
         "all business types are not one's own trade"

@@ -58,8 +58,8 @@ async fn the_english_report_has_no_japanese_and_the_japanese_one_no_english_inte
     assert!(ja.contains(r#"<html lang="ja">"#));
     for english in [
         "Overall score",
-        "Priorities",
-        "Insurance notes",
+        "Priority domains",
+        "Insurance points to check",
         "Access control",
         "Not assessed",
         "Downloads",
@@ -73,7 +73,7 @@ async fn the_english_report_has_no_japanese_and_the_japanese_one_no_english_inte
     assert!(ja.contains("簡易リスク診断結果報告書") && ja.contains("保険に関する確認事項"));
     assert!(
         ja.contains("保険の引受可否、補償内容や保険料を決定するものではありません")
-            && ja.contains("告知書(申込書)に代わるものではありません")
+            && ja.contains("告知書（申込書）に代わるものではありません")
             && ja.contains("「重要事項説明書」"),
         "the disclaimer"
     );
@@ -340,7 +340,7 @@ async fn japanese_reports_with_peers_and_with_a_previous_assessment_show_no_engl
     for t in [token(&last), token(&compared)] {
         let html = text(&app, &format!("/r/{t}?lang=ja")).await;
         if t == token(&last) {
-            assert!(html.contains("全業種の平均(10社以上)"), "{html}");
+            assert!(html.contains("全業種の平均（10社以上）"), "{html}");
         }
         let body_html = html
             .split("<body")
@@ -464,8 +464,8 @@ async fn the_timeline_urges_the_procedures_from_thirty_days_and_is_firm_inside_f
         let deadline = (start - chrono::Duration::days(PROCEDURE_DEADLINE_DAYS))
             .format("%Y-%m-%d")
             .to_string();
-        let soon = format!("お手続きは始期日の14日前({deadline})までに終える必要があります");
-        let missed = format!("始期日の14日前({deadline})を過ぎているため");
+        let soon = format!("お手続きは始期日の14日前（{deadline}）までに終える必要があります");
+        let missed = format!("始期日の14日前（{deadline}）を過ぎているため");
         // The rule is always there, hedged, and about completing the procedures.
         assert!(page.contains("代理店によっては、保険始期日の14日前までにお手続き"));
         // Judged by the days the server counted (a test may cross midnight in Japan).
@@ -516,7 +516,7 @@ async fn every_report_has_the_coverage_basics_and_marks_exactly_the_exclusions_i
             "IT業務賠償責任保険の補償の基本",
             "ご回答に関連",
             "地震、噴火またはこれらによる津波",
-            "告知書(申込書)に代わるものではありません",
+            "告知書（申込書）に代わるものではありません",
         ),
         (
             "en",
@@ -534,8 +534,14 @@ async fn every_report_has_the_coverage_basics_and_marks_exactly_the_exclusions_i
         for page in [&with, &without] {
             assert!(page.contains(heading) && page.contains(documents), "{lang}");
             assert!(page.matches("<li").count() >= 14 + 4, "{lang}");
-            for basis in ["(a)", "(b)", "(c)", "(d)"] {
-                assert!(page.contains(basis), "{lang} coverage item {basis}");
+            for item in ["a", "b", "c", "d"] {
+                let (open, close) = if lang == "ja" {
+                    ("（", "）")
+                } else {
+                    ("(", ")")
+                };
+                let basis = format!("<li>{open}{item}{close}");
+                assert!(page.contains(&basis), "{lang} coverage item {basis}");
             }
         }
         // Only the report whose note fired marks the exclusion, linking to that note.

@@ -58,7 +58,7 @@ const NINE: [&str; 9] = [
     "マルウェア・脆弱性",
     "開発・テスト",
     "可用性・キャパシティ",
-    "事故対応・事業継続",
+    "インシデント対応・事業継続",
     "契約・責任管理",
     "コンテンツ・知財",
 ];
@@ -104,7 +104,10 @@ fn the_chart_has_a_title_a_description_and_escapes_every_text() {
     let root = doc.root_element();
     assert_eq!(root.attribute("role"), Some("img"));
     let title = root.children().find(|n| n.has_tag_name("title")).unwrap();
-    assert_eq!(title.text(), Some("Risk countermeasures by control domain"));
+    assert_eq!(
+        title.text(),
+        Some("Level of risk controls by control domain")
+    );
     let desc = root
         .children()
         .find(|n| n.has_tag_name("desc"))

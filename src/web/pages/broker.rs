@@ -147,7 +147,7 @@ fn invite_form(
             }
             @if let Some(p) = previous { input type="hidden" name="previous" value=(p); }
             div.field {
-                label for="proposal_ref" { (b.proposal_ref) " " span.optional { "(" (b.optional) ")" } }
+                label for="proposal_ref" { (b.proposal_ref) " " span.optional { (b.optional) } }
                 input #proposal_ref type="text" name="proposal_ref" maxlength="64"
                     value=(typed.proposal_ref);
             }
@@ -159,7 +159,7 @@ fn invite_form(
                     select #questionnaire name="questionnaire" {
                         @for q in questionnaires {
                             option value=(q.id) selected[q.id == typed.questionnaire] {
-                                (q.title.get(lang)) " (" (q.version) ")"
+                                (q.title.get(lang)) (lang.ui().separator) (lang.ui().version) " " (q.version)
                             }
                         }
                     }

@@ -22,7 +22,7 @@ pub fn page_with_id(lang: Lang, title: &str, body: &str, error_id: Option<&str>)
                 h1 { (title) }
                 p { (body) }
                 @if let Some(id) = error_id {
-                    p.error-id { (ui.err_id_label) ": " code { (id) } }
+                    p.error-id { (ui.err_id_label) (ui.label_separator) code { (id) } }
                 }
                 p { a.button href="/" { (ui.back_to_start) } }
             }
