@@ -563,3 +563,75 @@ async fn every_report_has_the_coverage_basics_and_marks_exactly_the_exclusions_i
         );
     }
 }
+
+/// The words a page shows, without its markup.
+fn visible_text(html: &str) -> String {
+    let body = html.split("<body").nth(1).unwrap_or(html);
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_pages_follow_the_glossary_in_both_languages() {
+    // docs/GLOSSARY.md, on what people read: the landing page, the steps, the report of a
+    // weak 2026.2 assessment (every kind of note) and its printed basics.
+    let app = spawn_app().await;
+    let q = app.questionnaire("it-liability").await;
+    let mut profile = valid_profile(&q);
+    profile["past_claims"] = json!("yes");
+    profile["policy_start"] = json!((chrono::Utc::now() + chrono::Duration::days(20))
+        .format("%Y-%m-%d")
+        .to_string());
+    let weakest = crate::helpers::answers_with(&q, |question| {
+        question["options"].as_array().map_or(0, |o| o.len() - 1)
+    });
+    let report = app
+        .created(&json!({"questionnaire": "it-liability", "profile": profile, "answers": weakest, "submit": true}))
+        .await;
+    let draft = app.created(&json!({"questionnaire": "it-liability"})).await;
+    let edit = draft["edit_token"].as_str().unwrap();
+    for lang in ["ja", "en"] {
+        for path in [
+            format!("/?lang={lang}"),
+            format!("/a/{edit}/profile?lang={lang}"),
+            format!("/a/{edit}/d/1?lang={lang}"),
+            format!("/a/{edit}/review?lang={lang}"),
+            format!("/r/{}?lang={lang}", token(&report)),
+        ] {
+            let page = visible_text(&text(&app, &path).await);
+            if lang == "en" {
+                assert!(!page.to_lowercase().contains("countermeasure"), "{path}");
+                continue;
+            }
+            for banned in [
+                "保険金額",
+                "てん補限度額",
+                "ウイルス",
+                "毀損",
+                "事故対応",
+                "リスク簡易診断",
+                "レポート",
+                "あなた",
+                "補償されません",
+            ] {
+                assert!(!page.contains(banned), "{path}: {banned:?}");
+            }
+            let rest = page.replace("免責金額", "").replace("免責期間", "");
+            assert!(!rest.contains("免責"), "{path}: 免責 alone");
+            let rest = page.replace("支払限度額", "");
+            assert!(!rest.contains("限度額"), "{path}: 限度額 alone");
+        }
+    }
+}
