@@ -47,6 +47,8 @@ LANGS=(ja en)
 QUESTIONNAIRES=(it-liability fixture wide-sixteen)
 # The shipped questionnaire answered as weakly as it can be, with every profile finding.
 WEAKEST=it-liability-weakest
+# The weakest report of the frozen 2026.1, still shipped for its assessments.
+PREVIOUS_VERSION=it-liability-2026.1-weakest
 # A printed report of the shipped questionnaire takes at most this many A4 pages.
 MAX_PRINTED_PAGES=3
 # Other companies for it-liability: a report shows peers with 10 companies besides its own.
@@ -98,20 +100,30 @@ for field in q.get("profile") or []:
     else:
         profile[field["id"]] = values[kind]
 if weakest:
-    named = {}
+    # Per profile value a finding names, how much note text it fires: a select takes its
+    # value with the most, a multiselect every value a finding names.
+    text = {}
     for finding in q.get("findings") or []:
         for cond in finding["when"].get("any", [finding["when"]]):
             if "profile" in cond:
-                named.setdefault(cond["profile"], []).extend(cond["in"])
+                for value in cond["in"]:
+                    key = (cond["profile"], value)
+                    text[key] = text.get(key, 0) + len(finding["text"]["en"])
     kinds = {f["id"]: f["kind"] for f in q.get("profile") or []}
-    for field, ids in named.items():
-        profile[field] = list(dict.fromkeys(ids)) if kinds[field] == "multiselect" else ids[0]
+    best = {}
+    for (field, value), length in text.items():
+        if kinds[field] == "multiselect":
+            profile[field] = [v for v in profile[field] if (field, v) in text] + [value]
+        elif length > best.get(field, -1):
+            best[field] = length
+            profile[field] = value
     answers = {
         question["id"]: min(question["options"], key=lambda o: o["score"])["id"]
         for question in q["questions"]
     }
     json.dump(
-        {"questionnaire": q["id"], "submit": True, "profile": profile, "answers": answers},
+        {"questionnaire": q["id"], "version": q["version"], "submit": True,
+         "profile": profile, "answers": answers},
         sys.stdout,
         ensure_ascii=False,
     )
@@ -165,7 +177,12 @@ done
 # $MAX_PRINTED_PAGES pages.
 cp "$WORK/q-it-liability.json" "$WORK/q-$WEAKEST.json"
 TOKEN[$WEAKEST]="$(submit "$WEAKEST" weakest)"
-QUESTIONNAIRES+=("$WEAKEST")
+# The frozen first version, whose reports print with today's layout too.
+curl -fsS --max-time 10 -o "$WORK/q-$PREVIOUS_VERSION.json" \
+    "$BASE/api/v1/questionnaires/it-liability?version=2026.1" ||
+    fail "GET the it-liability 2026.1 questionnaire failed"
+TOKEN[$PREVIOUS_VERSION]="$(submit "$PREVIOUS_VERSION" weakest)"
+QUESTIONNAIRES+=("$WEAKEST" "$PREVIOUS_VERSION")
 log "submitted ${#QUESTIONNAIRES[@]} assessments (+$PEERS it-liability peers)"
 
 # Publish the peer figures: reports show only what a snapshot holds.

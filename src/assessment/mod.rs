@@ -350,7 +350,7 @@ pub use invite::{
     attach, attachable, invite, parse_proposal_ref, reissue, ClientName, Reissue,
     COMPANY_NAME_FIELD, MAX_CLIENT_NAME_CHARS, MAX_PROPOSAL_REF_CHARS,
 };
-pub use readiness::{application_readiness, Readiness};
+pub use readiness::{application_answers, application_readiness, Readiness};
 
 #[cfg(test)]
 mod tests;

@@ -1,13 +1,19 @@
 //! Application readiness: which of the items an insurer's application form (告知書) asks
 //! for a client has answered, so that a broker knows what to ask before preparing one.
 
-use crate::questionnaire::{ProfileField, Questionnaire};
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::questionnaire::{has_value, ProfileField, Questionnaire};
 
 /// The application-form items of a questionnaire, split into answered and missing, each
 /// in file order.
 #[derive(Debug)]
 pub struct Readiness<'q> {
+    /// The items the client gave a value for.
     pub answered: Vec<&'q ProfileField>,
+    /// The items still without one.
     pub missing: Vec<&'q ProfileField>,
 }
 
@@ -30,6 +36,17 @@ pub fn application_readiness<'q>(
 ) -> Readiness<'q> {
     let (answered, missing) = q.application_fields().partition(|f| answered(&f.id));
     Readiness { answered, missing }
+}
+
+/// Each application-form item with the client's answer (`None` when missing), in file
+/// order: what a broker needs to fill in the insurer's application form.
+pub fn application_answers<'q, 'r>(
+    q: &'q Questionnaire,
+    profile: &'r BTreeMap<String, Value>,
+) -> Vec<(&'q ProfileField, Option<&'r Value>)> {
+    q.application_fields()
+        .map(|f| (f, profile.get(&f.id).filter(|v| has_value(v))))
+        .collect()
 }
 
 #[cfg(test)]

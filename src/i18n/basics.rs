@@ -24,6 +24,8 @@ pub struct Basics {
     pub exclusions: &'static [&'static str; 14],
     /// Shown after an exclusion that a note of this report makes concrete.
     pub related: &'static str,
+    /// Explains the marks, when a report has any.
+    pub related_lead: &'static str,
     pub documents_heading: &'static str,
     /// The report does not replace the application form or the policy documents.
     pub documents: &'static str,
@@ -44,7 +46,7 @@ pub(super) static JA: Basics = Basics {
     heading: "IT業務賠償責任保険の補償の基本",
     lead: "以下は一般的な内容です。補償の内容、支払限度額、支払条件は保険会社や保険商品によって大きく異なります。",
     basis_heading: "補償の対象と条件",
-    basis: "業務の遂行に起因して、次のような事由により他人に対して法律上の損害賠償責任を負担することによって被る損害（賠償金の支払いや訴訟・示談に要する費用等）を補償するのが一般的です。ただし、保険期間中に、日本国内において損害賠償請求が被保険者に対してなされた場合に限られます。海外で請求された場合は、一般に補償の対象外です。",
+    basis: "業務の遂行に起因して、次のような事由により他人に対して法律上の損害賠償責任を負担することによって被る損害（賠償金の支払いや訴訟・示談に要する費用等）を補償するのが一般的です。ただし、保険期間中に、日本国内において損害賠償請求が被保険者に対してなされた場合に限られるのが一般的です。海外で請求された場合は、一般に補償の対象外です。",
     items: [
         "（a）不正アクセスまたはソフトウェア等の瑕疵によって生じたネットワーク上における情報の漏えいに起因する、第三者のプライバシーの侵害または名誉・信用のき損",
         "（b）提供したプログラム等のコンピュータウィルスの感染に起因する、第三者の情報の消失・き損",
@@ -61,9 +63,10 @@ pub(super) static JA: Basics = Basics {
         ("再発防止費用", "同様の事故の再発を防ぐための費用。"),
     ],
     exclusions_heading: "保険金をお支払いできない主な場合",
-    exclusions_lead: "一般に、次の場合は補償の対象外です。引受保険会社や補償内容によって異なります。「ご回答に関連」の印がある項目は、貴社のご回答から関係が考えられるもので、上の注意点で説明しています。",
+    exclusions_lead: "一般に、次の場合は補償の対象外です。引受保険会社や補償内容によって異なります。",
     exclusions: &JA_EXCLUSIONS,
     related: "ご回答に関連",
+    related_lead: "「ご回答に関連」の印がある項目は、貴社のご回答から関係が考えられるもので、上の注意点で説明しています。",
     documents_heading: "本報告書の位置づけ",
     documents: "本報告書は、貴社のご回答に基づく参考情報であり、保険の引受可否、補償内容や保険料を決定するものではありません。保険会社の告知書（申込書）に代わるものではありませんので、告知書には改めて正確にご記入ください。ご契約に際しては、必ず「重要事項説明書」、「ご契約のしおり」または「保険約款」をご確認ください。詳しくは代理店にご相談ください。",
 };
@@ -89,7 +92,7 @@ pub(super) static EN: Basics = Basics {
     heading: "IT liability insurance: coverage basics",
     lead: "What follows is general. Cover, limits of liability and conditions differ widely between insurers and products.",
     basis_heading: "What is covered, and on which basis",
-    basis: "Policies generally pay the loss you suffer (damages, and the costs of lawsuits and settlements) from legal liability to others that arises from your work through events such as those below. They respond only to claims first made against you in Japan during the policy period; claims brought abroad are generally not covered.",
+    basis: "Policies generally pay the loss you suffer (damages, and the costs of lawsuits and settlements) from legal liability to others that arises from your work through events such as those below. They generally respond only to claims first made against you in Japan during the policy period; claims brought abroad are generally not covered.",
     items: [
         "(a) Invasion of third parties' privacy, or damage to their reputation and credit, caused by an information leak on a network through unauthorised access or defects in software",
         "(b) Loss of or damage to third parties' data caused by a computer virus in a program you supplied",
@@ -106,9 +109,10 @@ pub(super) static EN: Basics = Basics {
         ("Recurrence-prevention costs", "Measures to prevent the same incident from happening again."),
     ],
     exclusions_heading: "Main exclusions",
-    exclusions_lead: "The following are generally excluded; the details differ by underwriting insurer and cover. Items marked \u{201c}See note\u{201d} may concern your company given its answers; the note above explains how.",
+    exclusions_lead: "The following are generally excluded; the details differ by underwriting insurer and cover.",
     exclusions: &EN_EXCLUSIONS,
     related: "See note",
+    related_lead: "Items marked \u{201c}See note\u{201d} may concern your company given its answers; the note above explains how.",
     documents_heading: "What this report is",
     documents: "This report is indicative information based on your company's own answers. It does not decide whether insurance is offered, the cover or the premium, and it does not replace the insurer's application form: fill that form in accurately in its own right. Before you sign a contract, always read the statement of important matters, the policy guide or the policy wording. Your broker can help with any question.",
 };

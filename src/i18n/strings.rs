@@ -219,7 +219,7 @@ pub(super) static JA: Ui = Ui {
     weakest_domain: "最もスコアの低い領域",
     coverage_a: "（a）不正アクセスまたはソフトウェア等の瑕疵による情報の漏えいに起因する、第三者のプライバシーの侵害または名誉・信用のき損",
     coverage_b: "（b）提供したプログラム等のコンピュータウィルスの感染に起因する、第三者の情報の消失・き損",
-    coverage_c: "（c）ネットワーク機能の停止に起因する、第三者の経済的損失",
+    coverage_c: "（c）ネットワーク機能の停止に起因する自社業務の阻害・休止により生じた第三者の経済的損失",
     coverage_d: "（d）提供したコンテンツに起因する、第三者の名誉・信用のき損等",
     finding_exclusion_heading: "補償の対象外となる場合に関わる可能性のある事項",
     finding_discount_heading: "割引の可能性",
@@ -227,9 +227,9 @@ pub(super) static JA: Ui = Ui {
     finding_info_heading: "参考情報",
     timeline: "保険始期日までの日程",
     policy_start_in: "保険始期日（予定）は{date}で、回答日の{n}日後です。",
-    procedure_rule: "代理店によっては、保険始期日の14日前までにお手続き（見積・申込・契約）が終わらない場合、見積のご依頼をお断りすることがあります。見積の依頼だけでなく手続きの完了が期限ですので、始期日の1か月以上前からのご相談をお勧めします。",
-    procedure_soon: "お手続きは始期日の14日前（{deadline}）までに終える必要があります。見積から契約までには日数がかかりますので、今すぐ代理店へのご相談をお勧めします。",
-    procedure_missed: "始期日の14日前（{deadline}）を過ぎているため、お手続きが間に合わず、代理店によっては見積のご依頼をお受けできない場合があります。すぐに代理店へのご相談をお勧めします。始期日の見直しもご検討ください。",
+    procedure_rule: "代理店によっては、保険始期日の14日前までにお手続き（見積り・申込・契約）が終わらない場合、見積りのご依頼をお断りすることがあります。見積りの依頼だけでなく手続きの完了が期限ですので、始期日の1か月以上前からのご相談をお勧めします。",
+    procedure_soon: "お手続きは始期日の14日前（{deadline}）までに終える必要があります。見積りから契約までには日数がかかりますので、今すぐ代理店へのご相談をお勧めします。",
+    procedure_missed: "始期日の14日前（{deadline}）を過ぎているため、お手続きが間に合わず、代理店によっては見積りのご依頼をお受けできない場合があります。すぐに代理店へのご相談をお勧めします。始期日の見直しもご検討ください。",
     release_exclusion: "多くの保険会社は、システムのリリース（納品）後30日間を免責期間としています。免責期間は保険の対象とならない期間で、その期間に発生した事故は一般に補償の対象外となります（免責期間がない保険会社もあります）。始期日前後にリリースの予定がある場合は、保険会社の条件とあわせてご確認いただくことをお勧めします。",
     downloads: "ダウンロード",
     dl_html: "報告書（HTMLファイル）",
@@ -325,7 +325,7 @@ pub(super) static JA: Ui = Ui {
     err_storage_body: "サーバーの保存領域に問題があるため、現在は新しい内容を保存できません。今回の送信は完了していません。これまでに保存された回答と報告書は失われておらず、報告書は引き続きご覧いただけます。しばらくしてからもう一度お試しください。",
     err_bad_request_title: "入力内容をご確認ください",
     err_bad_request_body: "送信された内容を処理できませんでした。",
-    landing_points: &["所要時間は約15分です。会社概要をご入力のうえ、管理領域ごとの設問にご回答ください。", "回答はステップごとに自動で保存され、貴社専用のリンクから後で再開できます。", "提出後すぐに、管理領域別のスコア・総合評価・保険に関する確認事項をご覧いただけます。"],
+    landing_points: &["会社概要をご入力のうえ、管理領域ごとの設問にご回答ください。", "回答はステップごとに自動で保存され、貴社専用のリンクから後で再開できます。", "提出後すぐに、管理領域別のスコア・総合評価・保険に関する確認事項をご覧いただけます。"],
 };
 
 pub(super) static EN: Ui = Ui {
@@ -378,7 +378,7 @@ pub(super) static EN: Ui = Ui {
     weakest_domain: "Lowest-scoring domain",
     coverage_a: "(a) Invasion of third parties' privacy or damage to their reputation and credit, from an information leak through unauthorised access or software defects",
     coverage_b: "(b) Loss of or damage to third parties' information from a computer virus in a delivered program",
-    coverage_c: "(c) Third parties' economic loss from a stop of network functions",
+    coverage_c: "(c) Third parties' economic loss from a disruption or stop of your operations caused by a failure of network functions",
     coverage_d: "(d) Damage to third parties' reputation and credit from provided content",
     finding_exclusion_heading: "Exclusions that may be relevant",
     finding_discount_heading: "Possible discounts",
@@ -484,5 +484,5 @@ pub(super) static EN: Ui = Ui {
     err_storage_body: "Because of a storage problem on the server, nothing new can be saved at the moment, so what you just sent was not completed. Everything saved before is safe, and reports can still be viewed. Please try again later.",
     err_bad_request_title: "Please check your input",
     err_bad_request_body: "The submitted data could not be processed.",
-    landing_points: &["About 15 minutes: a company profile, then the questions for each control domain.", "Answers are saved at every step; continue later through your company's private link.", "Right after submitting: scores per control domain, an overall grade and insurance points to check."],
+    landing_points: &["A company profile, then the questions for each control domain.", "Answers are saved at every step; continue later through your company's private link.", "Right after submitting: scores per control domain, an overall grade and insurance points to check."],
 };

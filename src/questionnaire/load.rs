@@ -792,13 +792,10 @@ fn parse_condition(
     let wspan = Some(span.clone());
     let empty = Vec::new();
     let any_of = w.any_of.as_ref().unwrap_or(&empty);
+    // An empty `in` never fires; files that had one load as they did.
     let needs_in = |c: &mut Checker| {
-        if any_of.is_empty() {
-            c.report(
-                wspan.clone(),
-                format!("{field}.in"),
-                "in must list at least one option",
-            );
+        if w.any_of.is_none() {
+            c.report(wspan.clone(), format!("{field}.in"), "in is missing");
         }
     };
     match (&w.question, &w.profile, &w.any) {

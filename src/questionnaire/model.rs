@@ -189,8 +189,11 @@ pub struct ProfileField {
 /// A titled group of profile fields.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProfileGroup {
+    /// What fields name in their `group`.
     pub id: String,
+    /// The group's title (a fieldset legend).
     pub label: Text,
+    /// A sentence under the title.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<Text>,
 }

@@ -419,8 +419,11 @@ fn bad_groups_exclusions_and_alternatives_are_reported() {
         "when = { any = [] }",
     );
     assert_problem(&src, "findings[0].when.any", None, "at least one condition");
+    let src = VALID.replace(", in = [\"no\"]", "");
+    assert_problem(&src, "findings[0].when.in", None, "in is missing");
+    // An empty list loads, as it always did, and never fires.
     let src = VALID.replace("in = [\"no\"]", "in = []");
-    assert_problem(&src, "findings[0].when.in", None, "at least one option");
+    assert!(parse_file(Path::new("q.toml"), &src).is_ok());
 }
 
 #[test]

@@ -38,7 +38,10 @@ pub fn render(lang: Lang, a: &Analysis) -> Markup {
                 @for (name, what) in &b.costs { dt { (name) } dd { (what) } }
             }
             h3 { (b.exclusions_heading) }
-            p { (b.exclusions_lead) }
+            p {
+                (b.exclusions_lead)
+                @if a.findings.iter().any(|f| f.exclusion.is_some()) { @if lang == Lang::En { " " } (b.related_lead) }
+            }
             ul.exclusions {
                 @for e in GeneralExclusion::ALL {
                     @let ids: Vec<&str> = related(a, e).collect();

@@ -75,7 +75,9 @@ pub fn actions(a: &Analysis, lang: Lang) -> String {
 
 /// How far a client has answered the application-form items of its questionnaire.
 pub struct Application {
+    /// Items answered.
     pub answered: usize,
+    /// Items the questionnaire marks as application-form items.
     pub total: usize,
     /// The items still missing: id and label.
     pub missing: Vec<(String, Text)>,
@@ -118,6 +120,7 @@ pub fn portfolio(rows: &[PortfolioRow], lang: Option<Lang>) -> String {
             b.col_grade,
             b.col_report_url,
             b.col_application,
+            b.col_application_total,
             b.col_application_missing,
         ],
         None => [
@@ -133,6 +136,7 @@ pub fn portfolio(rows: &[PortfolioRow], lang: Option<Lang>) -> String {
             "grade",
             "report_url",
             "application_answered",
+            "application_total",
             "application_missing",
         ],
     });
@@ -147,9 +151,10 @@ pub fn portfolio(rows: &[PortfolioRow], lang: Option<Lang>) -> String {
                 r.status.as_str(),
             ),
         };
-        let (progress, missing) = match &r.application {
+        let (answered, total, missing) = match &r.application {
             Some(a) => (
-                format!("{}/{}", a.answered, a.total),
+                a.answered.to_string(),
+                a.total.to_string(),
                 a.missing
                     .iter()
                     .map(|(id, label)| match lang {
@@ -162,7 +167,7 @@ pub fn portfolio(rows: &[PortfolioRow], lang: Option<Lang>) -> String {
                         None => ";",
                     }),
             ),
-            None => (String::new(), String::new()),
+            None => (String::new(), String::new(), String::new()),
         };
         let _ = w.write_record([
             r.id.as_str(),
@@ -176,7 +181,8 @@ pub fn portfolio(rows: &[PortfolioRow], lang: Option<Lang>) -> String {
             &r.overall,
             &r.grade,
             &r.report_url,
-            &progress,
+            &answered,
+            &total,
             &missing,
         ]);
     }

@@ -93,8 +93,8 @@ impl PortfolioEntry {
     }
 }
 
-/// The part of a record a portfolio shows; decoding skips answers and profile. Its
-/// `Debug` leaves out the report token.
+/// The part of a record a portfolio shows; decoding skips the answers, and keeps of the
+/// profile only which fields hold a value. Its `Debug` leaves out the report token.
 #[derive(Clone, Deserialize)]
 pub struct RecordSummary {
     pub id: Uuid,

@@ -493,7 +493,7 @@ async fn history(
         let q = state.catalog.find(&r.questionnaire.id, None)?;
         Some((q, r.report_token.clone()))
     });
-    let application = match items.first() {
+    let application = match submitted.first() {
         Some(latest) => application_view(&state, latest, l).map_err(|e| failed(l, e))?,
         None => None,
     };
@@ -510,8 +510,8 @@ async fn history(
     Ok(html(HttpResponse::Ok(), lang, pages::history(l, &view)))
 }
 
-/// The application-form items of a client's latest assessment with what the client
-/// answered, when its questionnaire asks for any.
+/// The application-form items of a client's latest submitted assessment with what the
+/// client answered, when its questionnaire asks for any.
 fn application_view(
     state: &AppState,
     latest: &PortfolioItem,
@@ -527,20 +527,15 @@ fn application_view(
     let Some(record) = state.store.get(r.id)? else {
         return Ok(None);
     };
-    let items: Vec<(String, Option<String>)> = q
-        .application_fields()
-        .map(|f| {
-            let value = record
-                .profile
-                .get(&f.id)
-                .filter(|v| crate::questionnaire::has_value(v))
-                .map(|v| crate::web::pages::steps::value_text(f, v, lang));
-            (f.label.get(lang).to_string(), value)
+    let items = assessment::application_answers(&q, &record.profile)
+        .into_iter()
+        .map(|(f, value)| {
+            let shown = value.map(|v| crate::web::pages::steps::value_text(f, v, lang));
+            (f.label.get(lang).to_string(), shown)
         })
         .collect();
     Ok(Some(pages::ApplicationView {
-        status: r.portfolio_status(),
-        updated: local_day(r.updated_at),
+        submitted: local_day(r.submitted_at.unwrap_or(r.updated_at)),
         items,
     }))
 }

@@ -124,14 +124,18 @@ pub fn page(
         .portfolio_page(broker, filter.after, filter.limit, filter)?)
 }
 
-/// What `f` makes of the application readiness of an item, when its questionnaire asks
-/// for application-form items at all.
+/// What `f` makes of the application readiness of a submitted item, when its
+/// questionnaire asks for application-form items at all. A draft shows none: the client
+/// is told its answers reach the broker once submitted.
 pub fn with_readiness<T>(
     state: &AppState,
     item: &PortfolioItem,
     f: impl FnOnce(&Readiness) -> T,
 ) -> Option<T> {
     let r = &item.record;
+    if r.status != Status::Submitted {
+        return None;
+    }
     let q = state.questionnaire_of(&r.questionnaire, r.status)?;
     let readiness = application_readiness(&q, |id| r.answered_profile.contains(id));
     readiness.applies().then(|| f(&readiness))

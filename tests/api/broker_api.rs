@@ -22,7 +22,7 @@ const ADMIN_BROKERS: &str = "/api/v1/admin/brokers";
 const ADMIN_TOKEN: &str = "an-admin-token-of-the-tests-0123456789";
 /// Well formed (43 base64url characters) but nobody's token.
 const UNKNOWN_TOKEN: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-const CSV_HEADER: &str = "id,client_name,proposal_ref,membership,status,questionnaire,created_at,submitted_at,overall,grade,report_url,application_answered,application_missing";
+const CSV_HEADER: &str = "id,client_name,proposal_ref,membership,status,questionnaire,created_at,submitted_at,overall,grade,report_url,application_answered,application_total,application_missing";
 
 /// Asserts a 401 `unauthorized` that asks for a bearer token.
 async fn expect_unauthorized(res: reqwest::Response) {
@@ -1521,61 +1521,112 @@ async fn admin_bodies_that_are_not_a_name_are_refused_and_add_nothing() {
 
 // --- Application readiness -----------------------------------------------------------------
 
-#[tokio::test]
-async fn the_portfolio_and_its_csv_say_which_application_items_a_client_has_answered() {
-    // Arrange: a client that answered one of the three application items.
-    let app = spawn_app_with(&application_questionnaires()).await;
-    let (_, token) = app.add_broker("Tokio Brokers");
+/// Invites a client of the `application` fixture and has it answer `profile` (and every
+/// question); submits when asked. The invitation's JSON.
+async fn invited_application_client(
+    app: &TestApp,
+    broker: &str,
+    name: &str,
+    profile: Value,
+    submit: bool,
+) -> Value {
     let invited = app
         .post_as(
-            &token,
+            broker,
             INVITATIONS,
-            &json!({"questionnaire": "application", "client_name": "株式会社準備中"}),
+            &json!({"questionnaire": "application", "client_name": name}),
         )
         .await
         .json::<Value>()
         .await
         .unwrap();
     let edit = invited["edit_token"].as_str().unwrap();
+    let answers = json!({"q1": "yes", "q2": "no", "q3": "yes"});
     let res = app
         .patch_assessment(
             &id_of(&invited),
             edit,
-            &json!({"profile": {"revenue": 120, "certs": []}}),
+            &json!({"profile": profile, "answers": answers}),
         )
         .await;
     assert_eq!(res.status(), 200);
+    if submit {
+        assert_eq!(app.submit(&id_of(&invited), edit).await.status(), 200);
+    }
+    invited
+}
+
+#[tokio::test]
+async fn the_portfolio_and_its_csv_say_which_application_items_a_submitted_client_answered() {
+    // Arrange: one client answered one of the three items (an empty list is no answer),
+    // another all three.
+    let app = spawn_app_with(&application_questionnaires()).await;
+    let (_, token) = app.add_broker("Tokio Brokers");
+    let partial = invited_application_client(
+        &app,
+        &token,
+        "株式会社準備中",
+        json!({"revenue": 120, "certs": []}),
+        true,
+    )
+    .await;
+    let complete = invited_application_client(
+        &app,
+        &token,
+        "株式会社準備完了",
+        json!({"revenue": 90, "certs": ["isms"], "past_claims": "none"}),
+        true,
+    )
+    .await;
 
     // Act
     let listed = items(&app, &token, &[]).await;
     let detail: Value = app
-        .get_as(&token, &format!("{PORTFOLIO}/{}", id_of(&invited)))
+        .get_as(&token, &format!("{PORTFOLIO}/{}", id_of(&partial)))
         .await
         .json()
         .await
         .unwrap();
     let csv = csv_of(&app, &token).await;
 
-    // Assert: an empty multiselect is not an answer; file order is kept.
+    // Assert: file order is kept; the CSV has plain numbers, which no spreadsheet reads
+    // as a date.
     let expected = json!({"answered": ["revenue"], "missing": ["certs", "past_claims"]});
-    assert_eq!(listed[0]["application"], expected);
+    assert_eq!(ids(&listed), [id_of(&complete), id_of(&partial)]);
+    assert_eq!(listed[1]["application"], expected);
     assert_eq!(detail["application"], expected);
-    let row = csv.lines().nth(1).expect("one row");
-    assert!(row.ends_with(",1/3,certs;past_claims"), "{row}");
-
-    // Answering the rest completes it.
-    let res = app
-        .patch_assessment(
-            &id_of(&invited),
-            edit,
-            &json!({"profile": {"certs": ["isms"], "past_claims": "none"}}),
-        )
-        .await;
-    assert_eq!(res.status(), 200);
-    let listed = items(&app, &token, &[]).await;
     assert_eq!(listed[0]["application"]["missing"], json!([]));
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert!(rows[0].ends_with(",3,3,"), "{csv}");
+    assert!(rows[1].ends_with(",1,3,certs;past_claims"), "{csv}");
+}
+
+#[tokio::test]
+async fn a_drafts_application_answers_stay_hidden_from_the_broker_until_submitted() {
+    let app = spawn_app_with(&application_questionnaires()).await;
+    let (_, token) = app.add_broker("Tokio Brokers");
+    let draft = invited_application_client(
+        &app,
+        &token,
+        "株式会社下書き",
+        json!({"revenue": 120, "past_claims": "yes"}),
+        false,
+    )
+    .await;
+
+    let listed = items(&app, &token, &[]).await;
+    let detail: Value = app
+        .get_as(&token, &format!("{PORTFOLIO}/{}", id_of(&draft)))
+        .await
+        .json()
+        .await
+        .unwrap();
     let csv = csv_of(&app, &token).await;
-    assert!(csv.lines().nth(1).unwrap().ends_with(",3/3,"), "{csv}");
+
+    assert_eq!(listed[0]["status"], "in_progress");
+    assert_eq!(listed[0]["application"], Value::Null);
+    assert_eq!(detail["application"], Value::Null);
+    assert!(csv.lines().nth(1).unwrap().ends_with(",,,"), "{csv}");
 }
 
 #[tokio::test]
@@ -1593,5 +1644,5 @@ async fn a_questionnaire_without_application_items_shows_no_readiness() {
     let listed = items(&app, &token, &[]).await;
     assert_eq!(listed[0]["application"], Value::Null);
     let csv = csv_of(&app, &token).await;
-    assert!(csv.lines().nth(1).unwrap().ends_with(",,"), "{csv}");
+    assert!(csv.lines().nth(1).unwrap().ends_with(",,,"), "{csv}");
 }

@@ -855,7 +855,7 @@ async fn a_request_without_the_session_cookie_never_removes_it() {
 
 #[tokio::test]
 async fn the_history_shows_the_application_items_with_the_clients_answers_and_what_is_missing() {
-    // Arrange: an invited client that answered two of the three items.
+    // Arrange: an invited client that answered two of the three items, then submitted.
     let app = spawn_app_with(&application_questionnaires()).await;
     let (_, token) = app.add_broker("A");
     let invited = app
@@ -868,18 +868,23 @@ async fn the_history_shows_the_application_items_with_the_clients_answers_and_wh
         .json::<serde_json::Value>()
         .await
         .unwrap();
+    let id = invited["id"].as_str().unwrap();
+    let edit = invited["edit_token"].as_str().unwrap();
+    let profile = json!({"revenue": 120, "certs": ["isms", "pmark"]});
+    let answers = json!({"q1": "yes", "q2": "yes", "q3": "no"});
     let res = app
-        .patch_assessment(
-            invited["id"].as_str().unwrap(),
-            invited["edit_token"].as_str().unwrap(),
-            &json!({"profile": {"revenue": 120, "certs": ["isms", "pmark"]}}),
-        )
+        .patch_assessment(id, edit, &json!({"profile": profile, "answers": answers}))
         .await;
     assert_eq!(res.status(), 200);
     sign_in(&app, &token).await;
+    let name = "%E6%A0%AA%E5%BC%8F%E4%BC%9A%E7%A4%BE%3C%E6%BA%96%E5%82%99%3E";
+    let history = format!("/broker/clients?name={name}&lang=ja");
+    // Before submission the broker sees neither the answers nor a count.
+    let draft_page = app.get(&history).await.text().await.unwrap();
+    assert!(!draft_page.contains("告知書の準備状況") && !draft_page.contains("<td>120</td>"));
+    assert_eq!(app.submit(id, edit).await.status(), 200);
 
     // Act
-    let name = "%E6%A0%AA%E5%BC%8F%E4%BC%9A%E7%A4%BE%3C%E6%BA%96%E5%82%99%3E";
     let ja = app
         .get(&format!("/broker/clients?name={name}&lang=ja"))
         .await
@@ -904,6 +909,10 @@ async fn the_history_shows_the_application_items_with_the_clients_answers_and_wh
     assert!(ja.contains("告知書の準備状況"), "{ja}");
     assert!(ja.contains("3項目のうち2項目に回答があります"), "{ja}");
     assert!(
+        ja.contains("株式会社&lt;準備&gt;") && !ja.contains("株式会社<準備>"),
+        "escaped"
+    );
+    assert!(
         ja.contains("<td>120</td>") && ja.contains("<td>ISMS、プライバシーマーク</td>"),
         "{ja}"
     );
@@ -916,12 +925,15 @@ async fn the_history_shows_the_application_items_with_the_clients_answers_and_wh
         "{missing_row}"
     );
     assert_eq!(ja.matches("<tr class=\"missing\">").count(), 1);
-    assert!(en.contains("Application-form readiness") && en.contains("answered 2 of the 3 items"));
+    assert!(
+        en.contains("Application-form readiness") && en.contains("answered 2 of the 3 items"),
+        "{en}"
+    );
     assert!(
         !en.contains("告知書"),
         "no Japanese interface on the English page"
     );
     assert!(dashboard.contains("2/3"), "the portfolio column");
     let row = csv.lines().nth(1).expect("a row");
-    assert!(row.ends_with(",2/3,過去5年間の損害賠償請求"), "{row}");
+    assert!(row.ends_with(",2,3,過去5年間の損害賠償請求"), "{row}");
 }

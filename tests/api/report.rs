@@ -585,8 +585,8 @@ fn visible_text(html: &str) -> String {
 
 #[tokio::test]
 async fn the_pages_follow_the_glossary_in_both_languages() {
-    // docs/GLOSSARY.md, on what people read: the landing page, the steps, the report of a
-    // weak 2026.2 assessment (every kind of note) and its printed basics.
+    // docs/GLOSSARY.md, on what people read: the landing page, the steps, and the report
+    // of a weak 2026.2 assessment (every kind of note, the timeline, the coverage basics).
     let app = spawn_app().await;
     let q = app.questionnaire("it-liability").await;
     let mut profile = valid_profile(&q);

@@ -287,7 +287,7 @@ fn portfolio_table(lang: Lang, rows: &[Row], with_client: bool, csrf: &str) -> M
                             td.num.application {
                                 @match &row.application {
                                     Some(a) if a.missing.is_empty() => { span.complete { (a.answered) "/" (a.total) } }
-                                    Some(a) => { span title={ (b.col_application_missing) ": " (a.missing) } { (a.answered) "/" (a.total) } }
+                                    Some(a) => { span title={ (b.col_application_missing) (lang.ui().label_separator) (a.missing) } { (a.answered) "/" (a.total) } }
                                     None => { "—" }
                                 }
                             }
@@ -360,11 +360,10 @@ pub struct Change {
     pub previous: Option<f64>,
 }
 
-/// The application-form items of a client's latest assessment.
+/// The application-form items of a client's latest submitted assessment.
 pub struct ApplicationView {
-    pub status: PortfolioStatus,
-    /// The day the assessment last changed.
-    pub updated: String,
+    /// The day it was submitted.
+    pub submitted: String,
     /// Each item's label and the client's answer, in questionnaire order.
     pub items: Vec<(String, Option<String>)>,
 }
@@ -381,8 +380,7 @@ fn application_card(lang: Lang, a: &ApplicationView) -> Markup {
                 (b.application_lead
                     .replace("{answered}", &answered.to_string())
                     .replace("{total}", &a.items.len().to_string())
-                    .replace("{date}", &a.updated))
-                " " (status_badge(lang, a.status))
+                    .replace("{date}", &a.submitted))
             }
             div.table-scroll {
                 table.application {
