@@ -259,7 +259,7 @@ fn portfolio_table(lang: Lang, rows: &[Row], with_client: bool, csrf: &str) -> M
                         th scope="col" { (b.col_submitted) }
                         th.num scope="col" { (b.col_overall) }
                         th scope="col" { (b.col_grade) }
-                        th.num scope="col" { (b.col_application) }
+                        th.num.application scope="col" { (b.col_application) }
                         th scope="col" { (b.col_chart) }
                         th scope="col" { (b.col_links) }
                     }
