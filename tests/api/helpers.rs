@@ -504,3 +504,32 @@ impl Drop for ServerProcess {
         let _ = self.child.wait();
     }
 }
+
+/// Where Japanese text breaks docs/GLOSSARY.md: a term it never uses, or 免責 and 限度額
+/// outside 免責金額, 免責期間 and 支払限度額. Empty when it follows it.
+pub fn glossary_breaches(ja: &str) -> Vec<String> {
+    const BANNED: [&str; 9] = [
+        "補償されません",
+        "保険金額",
+        "てん補限度額",
+        "ウイルス",
+        "毀損",
+        "事故対応",
+        "リスク簡易診断",
+        "レポート",
+        "あなた",
+    ];
+    let mut breaches: Vec<String> = BANNED
+        .iter()
+        .filter(|b| ja.contains(*b))
+        .map(|b| format!("{b:?}"))
+        .collect();
+    let without = |allowed: &[&str]| allowed.iter().fold(ja.to_string(), |t, a| t.replace(a, ""));
+    if without(&["免責金額", "免責期間"]).contains("免責") {
+        breaches.push("免責 alone".into());
+    }
+    if without(&["支払限度額"]).contains("限度額") {
+        breaches.push("限度額 alone".into());
+    }
+    breaches
+}
