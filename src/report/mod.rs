@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod basics;
 pub mod csv;
 pub mod page;
+pub mod pdf;
 pub mod radar;
 
 pub use analysis::{analyse, Analysis, Comparison, Level};

@@ -359,6 +359,14 @@ impl PageError {
             ..PageError::new(lang, ErrorCode::InconsistentRecord)
         }
     }
+
+    /// A failure of ours (`what` failed), logged with an id the page shows.
+    pub fn internal(lang: Lang, what: &str, error: &dyn std::fmt::Display) -> Self {
+        PageError {
+            error_id: Some(ErrorId::log(what, error)),
+            ..PageError::new(lang, ErrorCode::Internal)
+        }
+    }
 }
 
 impl std::fmt::Display for PageError {

@@ -1,5 +1,5 @@
 //! Report pages and exports behind a report token: the page, its self-contained download,
-//! the radar SVG and the CSV files. A report changes only when its comparison series
+//! the PDF, the radar SVG and the CSV files. A report changes only when its comparison series
 //! does, that is when a new peer snapshot refreshes its questionnaire version (never with
 //! a submission), so every response carries an ETag and `If-None-Match` gets a 304.
 
@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::http::{header, StatusCode};
 use actix_web::web::Bytes;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use lru::LruCache;
 use sha2::{Digest, Sha256};
 
@@ -18,26 +18,32 @@ use super::pages;
 use super::{AppState, PeerLookup};
 use crate::i18n::Lang;
 use crate::questionnaire::Questionnaire;
-use crate::report::{self, page::ReportPage};
+use crate::report::{self, page::ReportPage, pdf::ReportPdf};
 use crate::store::{AssessmentRecord, Status, Store, StoreError};
 use crate::tokens::{ReportToken, TokenDigest};
 
 /// Rendered representations kept in memory.
 pub const RENDER_CACHE_ENTRIES: usize = 512;
 
+/// Rendered PDFs kept in memory: each is a few hundred kilobytes, so fewer than pages.
+pub const PDF_CACHE_ENTRIES: usize = 32;
+
 /// Rendered reports by ETag, and submitted records by report-token digest. An ETag names
 /// the exact bytes (record, language, kind, comparison inputs) and a submitted record
 /// never changes, so no entry ever goes stale: a changed report has a new key.
 pub struct RenderCache {
     bodies: Mutex<LruCache<String, Bytes>>,
+    pdfs: Mutex<LruCache<String, Bytes>>,
     records: Mutex<LruCache<[u8; 32], Arc<AssessmentRecord>>>,
 }
 
 impl Default for RenderCache {
     fn default() -> Self {
         let entries = NonZeroUsize::new(RENDER_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN);
+        let pdfs = NonZeroUsize::new(PDF_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN);
         RenderCache {
             bodies: Mutex::new(LruCache::new(entries)),
+            pdfs: Mutex::new(LruCache::new(pdfs)),
             records: Mutex::new(LruCache::new(entries)),
         }
     }
@@ -70,6 +76,16 @@ impl RenderCache {
         Ok(Some(record))
     }
 
+    fn pdf(&self, key: &str) -> Option<Bytes> {
+        self.pdfs.lock().ok().and_then(|mut c| c.get(key).cloned())
+    }
+
+    fn put_pdf(&self, key: &str, body: Bytes) {
+        if let Ok(mut c) = self.pdfs.lock() {
+            c.put(key.to_string(), body);
+        }
+    }
+
     fn get_or_render(&self, key: &str, render: impl FnOnce() -> String) -> Bytes {
         if let Some(hit) = self
             .bodies
@@ -89,6 +105,7 @@ impl RenderCache {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/r/{token}.csv", web::get().to(domains_csv))
+        .route("/r/{token}.pdf", web::get().to(report_pdf))
         .route("/r/{token}", web::get().to(report_page))
         .route("/r/{token}/download", web::get().to(download))
         .route("/r/{token}/radar.svg", web::get().to(radar_svg))
@@ -186,16 +203,14 @@ fn load(
     }))
 }
 
-/// Answers 304 when the client holds this version, else the cached or new body.
-fn respond(
-    cache: &RenderCache,
+/// The head every representation shares (ETag, no-store, noindex, the file name of an
+/// attachment), and whether the client already holds this version.
+fn head(
     req: &HttpRequest,
     lang: &PageLang,
-    etag: String,
-    content_type: &str,
+    etag: &str,
     attachment: Option<String>,
-    body: impl FnOnce() -> String,
-) -> HttpResponse {
+) -> (HttpResponseBuilder, bool) {
     let fresh = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -207,7 +222,7 @@ fn respond(
         HttpResponse::Ok()
     };
     lang.remember(&mut res);
-    res.insert_header((header::ETAG, etag.clone()))
+    res.insert_header((header::ETAG, etag.to_string()))
         // Reached by a token: never kept by a browser or a proxy. Clients that keep the
         // ETag themselves still get 304.
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -219,6 +234,20 @@ fn respond(
             format!("attachment; filename=\"{name}\""),
         ));
     }
+    (res, fresh)
+}
+
+/// Answers 304 when the client holds this version, else the cached or new body.
+fn respond(
+    cache: &RenderCache,
+    req: &HttpRequest,
+    lang: &PageLang,
+    etag: String,
+    content_type: &str,
+    attachment: Option<String>,
+    body: impl FnOnce() -> String,
+) -> HttpResponse {
+    let (mut res, fresh) = head(req, lang, &etag, attachment);
     if fresh {
         return res.finish();
     }
@@ -356,4 +385,56 @@ async fn actions_csv(
     token: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     serve(&state, &req, &lang, &token, Kind::ActionsCsv)
+}
+
+/// The report as a PDF file, typeset on a blocking thread so that workers never wait on it.
+async fn report_pdf(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    lang: PageLang,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let l = match load(&state, lang.lang, &token)? {
+        Ok(l) => l,
+        Err(draft) => return Ok(draft),
+    };
+    let etag = l.etag(lang.lang, "pdf");
+    let name = format!(
+        "shindan-report-{}-{}.pdf",
+        l.record.id,
+        l.record
+            .submitted_at
+            .map(report::analysis::local_day)
+            .unwrap_or_default()
+    );
+    let (mut res, fresh) = head(&req, &lang, &etag, Some(name));
+    if fresh {
+        return Ok(res.finish());
+    }
+    let body = match state.renders.pdf(&etag) {
+        Some(hit) => hit,
+        None => {
+            let language = lang.lang;
+            let rendered = web::block(move || {
+                l.with_analysis(|analysis| {
+                    let radar = report::radar_svg(analysis, language);
+                    report::pdf::render(&ReportPdf {
+                        lang: language,
+                        analysis,
+                        record: &l.record,
+                        radar: &radar,
+                    })
+                })
+            })
+            .await;
+            let fail = |e: &dyn std::fmt::Display| {
+                PageError::internal(language, "a report could not be typeset as PDF", e)
+            };
+            let pdf = rendered.map_err(|e| fail(&e))?.map_err(|e| fail(&e))?;
+            let body = Bytes::from(pdf);
+            state.renders.put_pdf(&etag, body.clone());
+            body
+        }
+    };
+    Ok(res.content_type("application/pdf").body(body))
 }
