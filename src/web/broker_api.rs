@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::api::{peers_json, report_url, scores_json};
 use super::auth::ApiBroker;
 use super::error::{ApiError, ErrorCode};
+use super::lang::PageLang;
 use super::AppState;
 use crate::assessment::{
     self, application_readiness, AssessmentError, ClientName, Readiness, Reissue,
@@ -37,6 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/assessments/attach", web::post().to(attach))
             .route("/assessments/{id}", web::get().to(detail))
             .route("/assessments/{id}/invitation", web::post().to(reissue))
+            .route("/assessments/{id}/report.pdf", web::get().to(report_pdf))
             .default_service(web::to(super::not_found)),
     );
 }
@@ -260,6 +262,41 @@ async fn detail(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(out))
+}
+
+/// The PDF of a submitted assessment in the broker's portfolio, in `?lang=` (else
+/// `Accept-Language`, else Japanese): 404 outside the portfolio, 409 before submission.
+async fn report_pdf(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    broker: ApiBroker,
+    lang: PageLang,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let not_found = || ApiError::new(ErrorCode::NotFound, "no such assessment");
+    let not_submitted = || {
+        ApiError::new(
+            ErrorCode::NotSubmitted,
+            "the assessment is not submitted yet",
+        )
+    };
+    let id = Uuid::parse_str(&id).map_err(|_| not_found())?;
+    let item = state
+        .store
+        .portfolio_item(broker.0.id, id)
+        .map_err(AssessmentError::from)?
+        .ok_or_else(not_found)?;
+    if item.record.status != Status::Submitted {
+        return Err(not_submitted());
+    }
+    // An API answer sets no language cookie.
+    let lang = PageLang {
+        explicit: false,
+        ..lang
+    };
+    super::report::portfolio_pdf(&state, &req, &lang, &item.record.report_token)
+        .await?
+        .ok_or_else(not_submitted)
 }
 
 /// A new answering link for a draft the broker invited; the old link stops working.

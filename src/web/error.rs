@@ -369,6 +369,19 @@ impl PageError {
     }
 }
 
+/// A page's failure told to an API client: the same code, the English title as the
+/// message, and the id of the logged error when there is one.
+impl From<PageError> for ApiError {
+    fn from(e: PageError) -> Self {
+        let (title, _) = describe(Lang::En, e.code);
+        let message = match &e.error_id {
+            Some(id) => format!("{title} (error id {})", id.as_str()),
+            None => title.to_string(),
+        };
+        ApiError::new(e.code, message)
+    }
+}
+
 impl std::fmt::Display for PageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.code.as_str())

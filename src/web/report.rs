@@ -387,17 +387,41 @@ async fn actions_csv(
     serve(&state, &req, &lang, &token, Kind::ActionsCsv)
 }
 
-/// The report as a PDF file, typeset on a blocking thread so that workers never wait on it.
+/// The report as a PDF file.
 async fn report_pdf(
     state: web::Data<AppState>,
     req: HttpRequest,
     lang: PageLang,
     token: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let l = match load(&state, lang.lang, &token)? {
-        Ok(l) => l,
-        Err(draft) => return Ok(draft),
-    };
+    match load(&state, lang.lang, &token)? {
+        Ok(l) => pdf(&state, &req, &lang, l).await,
+        Err(draft) => Ok(draft),
+    }
+}
+
+/// The PDF of a submitted report that a broker's portfolio holds, for the broker API:
+/// `None` when the report is not submitted (a draft has no PDF).
+pub(super) async fn portfolio_pdf(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: &PageLang,
+    token: &str,
+) -> Result<Option<HttpResponse>, PageError> {
+    match load(state, lang.lang, token)? {
+        Ok(l) => pdf(state, req, lang, l).await.map(Some),
+        Err(_draft) => Ok(None),
+    }
+}
+
+/// Answers 304 when the client holds this PDF, else the cached one or one typeset on a
+/// blocking thread, so that workers never wait on typesetting.
+async fn pdf(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: &PageLang,
+    l: Loaded,
+) -> Result<HttpResponse, PageError> {
     let etag = l.etag(lang.lang, "pdf");
     let name = format!(
         "shindan-report-{}-{}.pdf",
@@ -407,7 +431,7 @@ async fn report_pdf(
             .map(report::analysis::local_day)
             .unwrap_or_default()
     );
-    let (mut res, fresh) = head(&req, &lang, &etag, Some(name));
+    let (mut res, fresh) = head(req, lang, &etag, Some(name));
     if fresh {
         return Ok(res.finish());
     }

@@ -112,11 +112,17 @@ pub async fn spawn_app_configured(
     }
 }
 
+/// How long the test client keeps an idle connection for reuse: well below the server's
+/// keep-alive (actix-web's default, 5 s), so that a request never goes out on a connection
+/// the server is closing at that moment (hyper then fails with `IncompleteMessage`).
+const CLIENT_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A client that does not follow redirects and keeps cookies.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(Policy::none())
         .cookie_store(true)
+        .pool_idle_timeout(CLIENT_IDLE)
         .build()
         .expect("client")
 }

@@ -158,3 +158,102 @@ async fn a_pdf_of_an_unknown_token_is_not_found() {
         .await;
     assert_eq!(res.status(), 404);
 }
+
+/// The path of the broker API's PDF of an assessment.
+fn broker_pdf(id: &str, lang: &str) -> String {
+    format!("/api/v1/broker/assessments/{id}/report.pdf?lang={lang}")
+}
+
+async fn error_code(res: reqwest::Response) -> String {
+    let body: Value = res.json().await.expect("a JSON error");
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// An invitation of broker `token`, answered with hostile text and submitted; its id and
+/// report token.
+async fn submitted_invitation(app: &TestApp, token: &str) -> (String, String) {
+    let invitation = app.invite(token, HOSTILE).await;
+    let q = app.questionnaire("it-liability").await;
+    let mut profile = valid_profile(&q);
+    profile.as_object_mut().unwrap().remove("company_name");
+    let id = invitation["id"].as_str().unwrap().to_string();
+    let edit = invitation["edit_token"].as_str().unwrap();
+    let body = json!({"profile": profile, "answers": answers_with(&q, |_| usize::MAX)});
+    assert_eq!(app.patch_assessment(&id, edit, &body).await.status(), 200);
+    assert_eq!(app.submit(&id, edit).await.status(), 200);
+    let report = invitation["report_token"].as_str().unwrap().to_string();
+    (id, report)
+}
+
+#[tokio::test]
+async fn a_broker_fetches_the_pdf_of_a_submitted_assessment_in_its_portfolio() {
+    let app = spawn_app().await;
+    let (_, broker) = app.add_broker("代理店A");
+    let (id, report) = submitted_invitation(&app, &broker).await;
+    let q = app.questionnaire("it-liability").await;
+
+    for lang in ["ja", "en"] {
+        let res = app.get_as(&broker, &broker_pdf(&id, lang)).await;
+
+        assert_eq!(res.status(), 200, "{lang}");
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        assert!(
+            res.headers().get("set-cookie").is_none(),
+            "an API answer sets no cookie"
+        );
+        let disposition = res.headers()["content-disposition"].to_str().unwrap();
+        assert!(
+            disposition.contains(&format!("shindan-report-{id}-")),
+            "{disposition}"
+        );
+        let etag = res.headers()["etag"].clone();
+        let bytes = res.bytes().await.unwrap();
+        // The same file as the report link gives.
+        let direct = app.get(&format!("/r/{report}.pdf?lang={lang}")).await;
+        assert_eq!(direct.headers()["etag"], etag);
+        assert_eq!(direct.bytes().await.unwrap(), bytes);
+        let grade = {
+            let detail: Value = app
+                .get_as(&broker, &format!("/api/v1/broker/assessments/{id}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            detail["grade"].as_str().unwrap().to_string()
+        };
+        check_contents(&bytes, &q, &grade, lang);
+    }
+}
+
+#[tokio::test]
+async fn a_broker_pdf_is_a_conflict_before_submission_and_not_found_outside_the_portfolio() {
+    let app = spawn_app().await;
+    let (_, broker) = app.add_broker("代理店A");
+    let (_, other) = app.add_broker("代理店B");
+    let draft = app.invite(&broker, "株式会社下書き").await;
+    let draft = draft["id"].as_str().unwrap();
+    let (submitted, _) = submitted_invitation(&app, &broker).await;
+    let own = app.created(&json!({"questionnaire": "it-liability"})).await;
+
+    let res = app.get_as(&broker, &broker_pdf(draft, "ja")).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(error_code(res).await, "not_submitted");
+
+    for (token, id) in [
+        (&other, submitted.as_str()),
+        (&broker, own["id"].as_str().unwrap()),
+        (&broker, "00000000-0000-4000-8000-000000000000"),
+        (&broker, "not-a-uuid"),
+    ] {
+        let res = app.get_as(token, &broker_pdf(id, "ja")).await;
+        assert_eq!(res.status(), 404, "{id}");
+        assert_eq!(error_code(res).await, "not_found");
+    }
+
+    let res = app.get(&broker_pdf(&submitted, "ja")).await;
+    assert_eq!(res.status(), 401);
+}
