@@ -1,6 +1,6 @@
 //! In-process benchmarks of the core: scoring the shipped questionnaire, parsing answers,
-//! durable batched inserts into the sled store, the radar chart and the report page, and a
-//! page of a broker's portfolio with its thumbnails.
+//! durable batched inserts into the sled store, the radar chart, the report page and its
+//! PDF, and a page of a broker's portfolio with its thumbnails.
 //!
 //! Run with `cargo bench --bench core` (about a minute on two cores); one benchmark with
 //! `cargo bench --bench core -- score/it-liability-full`.
@@ -19,11 +19,17 @@ use shindan::scoring;
 use shindan::store::{AssessmentRecord, Invitation, PortfolioItem, RecordSummary, Store};
 
 const QUESTIONNAIRE: &str = "questionnaires/it-liability-2026.1.toml";
+/// The questionnaire new assessments use, for the PDF benchmark.
+const LATEST: &str = "questionnaires/it-liability-2026.2.toml";
 /// Records inserted per durable flush in the store benchmark.
 const BATCH: usize = 32;
 
 fn questionnaire() -> Questionnaire {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(QUESTIONNAIRE);
+    questionnaire_at(QUESTIONNAIRE)
+}
+
+fn questionnaire_at(file: &str) -> Questionnaire {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     let source = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     parse_file(&path, &source).unwrap_or_else(|problems| {
@@ -161,7 +167,6 @@ fn bench_store(c: &mut Criterion) {
 /// The radar chart alone (10 domains, two series) and the whole report page.
 fn bench_report(c: &mut Criterion) {
     use shindan::i18n::Lang;
-    use shindan::peers::{next_snapshot, CompanyKey, CompanyScores, Published, Submission};
     use shindan::report;
 
     let labels = [
@@ -198,11 +203,34 @@ fn bench_report(c: &mut Criterion) {
     });
 
     let q = questionnaire();
+    let (record, view) = report_inputs(&q);
+    c.bench_function("report/page-html", |b| {
+        b.iter(|| {
+            let a = report::analyse(&q, black_box(&record), Some(&view), None);
+            let svg = report::radar_svg(&a, Lang::Ja);
+            report::page::render(&report::page::ReportPage {
+                lang: Lang::Ja,
+                analysis: &a,
+                record: &record,
+                radar: &svg,
+                path: "/r/token",
+                self_contained: false,
+            })
+            .into_string()
+        })
+    });
+}
+
+/// A submitted record of `q` with a mix of answers, and the peer comparison of twelve
+/// companies its report shows.
+fn report_inputs(q: &Questionnaire) -> (AssessmentRecord, shindan::peers::PeerView) {
+    use shindan::peers::{next_snapshot, CompanyKey, CompanyScores, Published, Submission};
+
     let record = submitted_record(
-        &q,
+        q,
         &Changes {
-            profile: profile(&q),
-            answers: raw_answers(&q)
+            profile: profile(q),
+            answers: raw_answers(q)
                 .into_iter()
                 .map(|(k, v)| (k, json!(v)))
                 .collect(),
@@ -222,21 +250,36 @@ fn bench_report(c: &mut Criterion) {
         .section(&record.questionnaire.id, &record.questionnaire.version)
         .and_then(|s| s.view(&record.company(), record.id, None))
         .expect("twelve others");
-    c.bench_function("report/page-html", |b| {
-        b.iter(|| {
-            let a = report::analyse(&q, black_box(&record), Some(&view), None);
-            let svg = report::radar_svg(&a, Lang::Ja);
-            report::page::render(&report::page::ReportPage {
-                lang: Lang::Ja,
-                analysis: &a,
-                record: &record,
-                radar: &svg,
-                path: "/r/token",
-                self_contained: false,
+    (record, view)
+}
+
+/// The report as a PDF, typeset in-process from the latest shipped questionnaire, in each
+/// language (the analysis and the radar chart included, as the route makes them).
+fn bench_pdf(c: &mut Criterion) {
+    use shindan::i18n::Lang;
+    use shindan::report;
+
+    let q = questionnaire_at(LATEST);
+    let (record, view) = report_inputs(&q);
+    let mut group = c.benchmark_group("report/pdf");
+    // About 10 ms each: fewer samples keep the run short.
+    group.sample_size(30);
+    for lang in [Lang::Ja, Lang::En] {
+        group.bench_function(lang.code(), |b| {
+            b.iter(|| {
+                let a = report::analyse(&q, black_box(&record), Some(&view), None);
+                let svg = report::radar_svg(&a, lang);
+                report::pdf::render(&report::pdf::ReportPdf {
+                    lang,
+                    analysis: &a,
+                    record: &record,
+                    radar: &svg,
+                })
+                .expect("typeset")
             })
-            .into_string()
-        })
-    });
+        });
+    }
+    group.finish();
 }
 
 /// A page of 25 from one broker's 1,000 invitations among 10,000 (the store's part of the
@@ -301,6 +344,7 @@ criterion_group!(
     bench_score,
     bench_store,
     bench_report,
+    bench_pdf,
     bench_portfolio
 );
 criterion_main!(benches);

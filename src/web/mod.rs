@@ -18,6 +18,7 @@ pub mod limits;
 pub mod pages;
 pub mod report;
 pub mod session;
+mod sized_cache;
 
 use std::sync::Arc;
 use std::time::Instant;

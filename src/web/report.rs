@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use super::error::{ErrorCode, PageError};
 use super::lang::PageLang;
 use super::pages;
+use super::sized_cache::SizedCache;
 use super::{AppState, PeerLookup};
 use crate::i18n::Lang;
 use crate::questionnaire::Questionnaire;
@@ -25,25 +26,25 @@ use crate::tokens::{ReportToken, TokenDigest};
 /// Rendered representations kept in memory.
 pub const RENDER_CACHE_ENTRIES: usize = 512;
 
-/// Rendered PDFs kept in memory: each is a few hundred kilobytes, so fewer than pages.
-pub const PDF_CACHE_ENTRIES: usize = 32;
+/// The most bytes of rendered PDFs kept in memory. A PDF weighs tens to hundreds of
+/// kilobytes (its font subsets), so its cache is bounded by size, not count.
+pub const PDF_CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Rendered reports by ETag, and submitted records by report-token digest. An ETag names
 /// the exact bytes (record, language, kind, comparison inputs) and a submitted record
 /// never changes, so no entry ever goes stale: a changed report has a new key.
 pub struct RenderCache {
     bodies: Mutex<LruCache<String, Bytes>>,
-    pdfs: Mutex<LruCache<String, Bytes>>,
+    pdfs: Mutex<SizedCache>,
     records: Mutex<LruCache<[u8; 32], Arc<AssessmentRecord>>>,
 }
 
 impl Default for RenderCache {
     fn default() -> Self {
         let entries = NonZeroUsize::new(RENDER_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN);
-        let pdfs = NonZeroUsize::new(PDF_CACHE_ENTRIES).unwrap_or(NonZeroUsize::MIN);
         RenderCache {
             bodies: Mutex::new(LruCache::new(entries)),
-            pdfs: Mutex::new(LruCache::new(pdfs)),
+            pdfs: Mutex::new(SizedCache::new(PDF_CACHE_BYTES)),
             records: Mutex::new(LruCache::new(entries)),
         }
     }
@@ -77,7 +78,7 @@ impl RenderCache {
     }
 
     fn pdf(&self, key: &str) -> Option<Bytes> {
-        self.pdfs.lock().ok().and_then(|mut c| c.get(key).cloned())
+        self.pdfs.lock().ok().and_then(|mut c| c.get(key))
     }
 
     fn put_pdf(&self, key: &str, body: Bytes) {

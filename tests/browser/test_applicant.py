@@ -273,6 +273,20 @@ def test_applicant_journey(app, web, lang):
     assert report_path in page.url
     web.snap(page, f"report-{lang}")
 
+    # --- the PDF the server makes: a click downloads an A4 file with the company's name ---
+    with page.expect_download() as info:
+        page.locator("section.downloads a[href*='.pdf']").click()
+    download = info.value
+    assert re.fullmatch(r"shindan-report-[0-9a-f-]{36}-\d{4}-\d{2}-\d{2}\.pdf",
+                        download.suggested_filename), download.suggested_filename
+    served = ARTEFACTS / "pages" / f"served-{lang}.pdf"
+    download.save_as(served)
+    pages, (w, h) = pdf_pages(served)
+    assert (round(w), round(h)) == A4_POINTS and 1 <= pages <= MAX_PRINTED_PAGES, (pages, w, h)
+    words = subprocess.run(["pdftotext", "-enc", "UTF-8", str(served), "-"], check=True,
+                           capture_output=True, text=True).stdout
+    assert "".join(company.split()) in "".join(words.split()), "the PDF names the company"
+
     # --- printed to PDF (A4, print styles) ---
     page.emulate_media(media="print")
     pdf = ARTEFACTS / "pages" / f"report-{lang}.pdf"
@@ -294,7 +308,7 @@ def check_report_links(page: Page, app, lang: str, company: str) -> None:
     downloads = page.eval_on_selector_all(
         "section.downloads a[href]", "els => els.map(e => e.href)"
     )
-    assert len(downloads) == 5, downloads
+    assert len(downloads) == 6, downloads
     for href in own:
         res = page.request.get(href, max_redirects=0)
         assert res.status == 200, f"{href} answered {res.status}"
@@ -304,6 +318,8 @@ def check_report_links(page: Page, app, lang: str, company: str) -> None:
             assert kind.startswith("image/svg+xml") and b"<svg" in body
         elif href.split("?")[0].endswith(".csv"):
             assert kind.startswith("text/csv") and body.startswith(b"\xef\xbb\xbf"), href
+        elif href.split("?")[0].endswith(".pdf"):
+            assert kind == "application/pdf" and body.startswith(b"%PDF-"), href
         elif "/api/v1/reports/" in href:
             assert kind.startswith("application/json")
             data = json.loads(body)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -165,7 +166,12 @@ def test_broker_journey(app, web, lang):
     expect(row_a.locator("span.status")).to_have_text(text["status"]["submitted"])
     expect(row_a.locator("td.overall")).to_have_text(re.compile(r"^\d+(\.\d)?$"))
     expect(row_a.locator("td.chart svg")).to_have_count(1)
-    report = submit(page, row_a.locator("td.links a[href^='/r/']"))
+    with page.expect_download() as info:
+        row_a.locator("td.links a.pdf").click()
+    assert info.value.suggested_filename.endswith(".pdf")
+    served = Path(info.value.path())
+    assert served.read_bytes().startswith(b"%PDF-"), "the portfolio's PDF link gives a PDF"
+    report = submit(page, row_a.locator("td.links a[href^='/r/']:not(.pdf)"))
     assert report.status == 200 and html_lang(page) == lang
     expect(page.locator("body")).to_contain_text(client_a)
     page.go_back()
