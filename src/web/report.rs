@@ -36,6 +36,9 @@ pub const PDF_CACHE_BYTES: usize = 16 * 1024 * 1024;
 pub struct RenderCache {
     bodies: Mutex<LruCache<String, Bytes>>,
     pdfs: Mutex<SizedCache>,
+    /// One permit per core: PDFs typeset at once. More would only share the cores and
+    /// hold more typesetting memory at a time (each compile holds tens of MiB).
+    typesetters: tokio::sync::Semaphore,
     records: Mutex<LruCache<[u8; 32], Arc<AssessmentRecord>>>,
 }
 
@@ -45,6 +48,9 @@ impl Default for RenderCache {
         RenderCache {
             bodies: Mutex::new(LruCache::new(entries)),
             pdfs: Mutex::new(SizedCache::new(PDF_CACHE_BYTES)),
+            typesetters: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ),
             records: Mutex::new(LruCache::new(entries)),
         }
     }
@@ -440,6 +446,16 @@ async fn pdf(
         Some(hit) => hit,
         None => {
             let language = lang.lang;
+            let fail = |e: &dyn std::fmt::Display| {
+                PageError::internal(language, "a report could not be typeset as PDF", e)
+            };
+            // The semaphore is never closed, so acquiring only ever waits.
+            let _permit = state
+                .renders
+                .typesetters
+                .acquire()
+                .await
+                .map_err(|e| fail(&e))?;
             let rendered = web::block(move || {
                 l.with_analysis(|analysis| {
                     let radar = report::radar_svg(analysis, language);
@@ -452,9 +468,6 @@ async fn pdf(
                 })
             })
             .await;
-            let fail = |e: &dyn std::fmt::Display| {
-                PageError::internal(language, "a report could not be typeset as PDF", e)
-            };
             let pdf = rendered.map_err(|e| fail(&e))?.map_err(|e| fail(&e))?;
             let body = Bytes::from(pdf);
             state.renders.put_pdf(&etag, body.clone());

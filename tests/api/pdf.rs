@@ -257,4 +257,3 @@ async fn a_broker_pdf_is_a_conflict_before_submission_and_not_found_outside_the_
     let res = app.get(&broker_pdf(&submitted, "ja")).await;
     assert_eq!(res.status(), 401);
 }
-

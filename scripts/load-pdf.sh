@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# HTTP load test of the PDF report, as brokers' systems fetching reports would: wrk with
+# CONNECTIONS connections for DURATION s against `GET /r/{token}.pdf?lang=`, each request
+# a report not asked for before (so each one is typeset: nothing comes from the cache),
+# then the same PDF over and over (served from the cache), then `GET /healthz`.
+#
+# Usage: scripts/load-pdf.sh               (from anywhere; works in the repository root)
+#   DURATION=10      seconds of load per target
+#   CONNECTIONS=4    concurrent connections
+#   REPORTS=2000     submitted assessments seeded first (two PDFs each: ja and en); the
+#                    typesetting run must not reach their number, or it says so and fails
+#
+# Prints, for example:
+#   pdf-typeset: 150 PDFs/s, p50 25.1 ms, p99 60.2 ms, 1500 requests, errors 0
+#   pdf-cached: 9000 PDFs/s, ...
+#   healthz: ...
+#   server VmHWM: 90 MiB
+# and exits non-zero when a request failed or did not answer 200.
+# Installs wrk with apt-get when it is missing (as root). Talks only to a server it starts
+# on 127.0.0.1, which it stops on exit, removing its data.
+set -euo pipefail
+
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-4}"
+REPORTS="${REPORTS:-2000}"
+for v in DURATION CONNECTIONS REPORTS; do
+    case "${!v}" in '' | *[!0-9]*) echo "$v must be a whole number" >&2; exit 2 ;; esac
+done
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { echo "load-pdf: $*" >&2; }
+
+if ! command -v wrk >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        log "installing wrk with apt-get"
+        apt-get install -y --no-install-recommends wrk >&2 ||
+            { apt-get update >&2 && apt-get install -y --no-install-recommends wrk >&2; }
+    else
+        log "wrk is missing: apt-get install -y wrk"
+        exit 2
+    fi
+fi
+
+# shellcheck source=scripts/lib/server.sh
+. scripts/lib/server.sh
+SERVER_ARGS=(--create-rate 100000000 --token-rate 100000000)
+start_server questionnaires
+
+# --- REPORTS submitted assessments, their PDF paths alternating ja and en -----------------
+log "seeding $REPORTS submitted assessments"
+python3 - "$BASE" "$REPORTS" >"$WORK/paths.txt" <<'PY'
+import json, sys, urllib.request
+
+base, count = sys.argv[1], int(sys.argv[2])
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+q = json.load(opener.open(base + "/api/v1/questionnaires/it-liability"))
+values = {"text": "株式会社負荷試験", "number": 30, "date": "2027-04-01"}
+for n in range(count):
+    profile = {}
+    for field in q["profile"]:
+        kind = field["kind"]
+        if kind == "select":
+            profile[field["id"]] = field["options"][n % len(field["options"])]["id"]
+        elif kind == "multiselect":
+            profile[field["id"]] = [field["options"][0]["id"]]
+        else:
+            profile[field["id"]] = values[kind]
+    profile["company_name"] = f"株式会社負荷試験{n}"
+    answers = {
+        question["id"]: question["options"][(i + n) % len(question["options"])]["id"]
+        for i, question in enumerate(q["questions"])
+    }
+    body = json.dumps({"questionnaire": q["id"], "submit": True,
+                       "profile": profile, "answers": answers}).encode()
+    req = urllib.request.Request(base + "/api/v1/assessments", data=body, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    created = json.load(opener.open(req))
+    for lang in ("ja", "en"):
+        print(f"/r/{created['report_token']}.pdf?lang={lang}")
+PY
+
+# Each wrk thread walks the list from its own offset with a stride of the thread count, so
+# that no path is asked for twice until the list is used up.
+cat >"$WORK/paths.lua" <<'LUA'
+local threads = 0
+function setup(thread)
+    thread:set("offset", threads)
+    threads = threads + 1
+end
+function init(args)
+    paths = {}
+    for line in io.lines(args[1]) do paths[#paths + 1] = line end
+    stride = tonumber(args[2])
+    i = offset
+end
+function request()
+    local path = paths[(i % #paths) + 1]
+    i = i + stride
+    return wrk.format("GET", path)
+end
+LUA
+cat >"$WORK/report.lua" <<'LUA'
+function done(summary, latency, requests)
+    local e = summary.errors
+    io.write(string.format(
+        '{"requests": %d, "seconds": %.3f, "p50_ms": %.2f, "p99_ms": %.2f, "errors": %d}\n',
+        summary.requests, summary.duration / 1e6,
+        latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+        e.connect + e.read + e.write + e.timeout + e.status))
+end
+LUA
+cat "$WORK/paths.lua" "$WORK/report.lua" >"$WORK/typeset.lua"
+
+THREADS=2
+run() {
+    local name=$1 unit=$2
+    shift 2
+    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --timeout 10s "$@" \
+        >"$WORK/$name.out" 2>&1 || { log "wrk failed for $name:"; cat "$WORK/$name.out" >&2; return 1; }
+    python3 - "$WORK/$name.out" "$name" "$unit" <<'PY'
+import json, sys
+line = [l for l in open(sys.argv[1]) if l.startswith("{")][-1]
+r = json.loads(line)
+rate = r["requests"] / r["seconds"]
+print(f"{sys.argv[2]}: {rate:.0f} {sys.argv[3]}/s, p50 {r['p50_ms']:.1f} ms, "
+      f"p99 {r['p99_ms']:.1f} ms, {r['requests']} requests, errors {r['errors']}")
+sys.exit(1 if r["errors"] else 0)
+PY
+}
+
+log "load: ${CONNECTIONS} connections, ${DURATION} s per target"
+failed=0
+paths=$(wc -l <"$WORK/paths.txt")
+run pdf-typeset PDFs -s "$WORK/typeset.lua" "$BASE" -- "$WORK/paths.txt" "$THREADS" || failed=1
+done_requests=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")][-1]["requests"])' "$WORK/pdf-typeset.out")
+if [ "$done_requests" -ge "$paths" ]; then
+    log "the typesetting run used up all $paths paths: raise REPORTS"
+    failed=1
+fi
+first="$(head -n 1 "$WORK/paths.txt")"
+run pdf-cached PDFs -s "$WORK/report.lua" "$BASE$first" || failed=1
+run healthz req -s "$WORK/report.lua" "$BASE/healthz" || failed=1
+
+if kill -0 "$SERVER_PID" 2>/dev/null; then
+    hwm_kb="$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || true)"
+    echo "server VmHWM: $(( ${hwm_kb:-0} / 1024 )) MiB"
+    if [ -s "$WORK/server.log" ]; then
+        log "server log (warnings and errors, last 20 lines):"
+        tail -n 20 "$WORK/server.log" >&2
+    fi
+else
+    log "the server died during the load; its log:"
+    cat "$WORK/server.log" >&2
+    failed=1
+fi
+exit "$failed"
