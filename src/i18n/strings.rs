@@ -152,6 +152,8 @@ pub struct Ui {
     pub csv_id: &'static str,
     pub csv_points: &'static str,
     pub more_actions: &'static str,
+    /// `more_actions` when there is exactly one.
+    pub more_action: &'static str,
     pub no_strengths: &'static str,
     pub err_cross_origin_title: &'static str,
     pub err_cross_origin_body: &'static str,
@@ -186,6 +188,7 @@ pub(super) static JA: Ui = Ui {
     err_rate_body: "短い時間に多くのリクエストがありました。しばらく待ってから、もう一度お試しください。",
     no_strengths: "評価が「良好」以上の管理領域はまだありません。",
     more_actions: "このほか{n}件の改善項目があります。画面上の報告書または改善計画（CSV）をご覧ください。",
+    more_action: "このほか1件の改善項目があります。画面上の報告書または改善計画（CSV）をご覧ください。",
     level_strong: "優良",
     level_good: "良好",
     level_fair: "やや不足",
@@ -346,6 +349,7 @@ pub(super) static EN: Ui = Ui {
     err_rate_body: "There were many requests in a short time. Please wait a little and try again.",
     no_strengths: "No control domain reaches the \u{201c}Good\u{201d} level yet.",
     more_actions: "{n} more improvements are in the on-screen report and in the action plan (CSV).",
+    more_action: "1 more improvement is in the on-screen report and in the action plan (CSV).",
     level_strong: "Strong",
     level_good: "Good",
     level_fair: "Fair",
@@ -489,3 +493,33 @@ pub(super) static EN: Ui = Ui {
     err_bad_request_body: "The submitted data could not be processed.",
     landing_points: &["A company profile, then the questions for each control domain.", "Answers are saved at every step; continue later through your company's private link.", "Right after submitting: scores per control domain, an overall grade and insurance points to check."],
 };
+
+impl Ui {
+    /// The line saying how many improvements a printed domain leaves out (`n` > 0).
+    pub fn more_actions_line(&self, n: usize) -> String {
+        if n == 1 {
+            self.more_action.to_string()
+        } else {
+            self.more_actions.replace("{n}", &n.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::i18n::Lang;
+
+    #[test]
+    fn one_more_improvement_is_singular_and_several_are_counted() {
+        let en = Lang::En.ui();
+        assert_eq!(
+            en.more_actions_line(1),
+            "1 more improvement is in the on-screen report and in the action plan (CSV)."
+        );
+        assert!(en
+            .more_actions_line(3)
+            .starts_with("3 more improvements are"));
+        assert!(Lang::Ja.ui().more_actions_line(1).contains("このほか1件"));
+        assert!(Lang::Ja.ui().more_actions_line(4).contains("このほか4件"));
+    }
+}

@@ -213,7 +213,7 @@ pub fn render(p: &ReportPage) -> Markup {
                                     }
                                 }
                                 @if count > printed {
-                                    p.more { (ui.more_actions.replace("{n}", &(count - printed).to_string())) }
+                                    p.more { (ui.more_actions_line(count - printed)) }
                                 }
                             }
                             @if let (Some((to, to_grade)), Some(from)) = (&a.projection, a.scores.overall) {

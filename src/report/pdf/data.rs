@@ -226,7 +226,7 @@ fn priorities(p: &ReportPdf) -> Value {
                 "label": a.q.domains[i].label.get(lang),
                 "score": score(a.scores.domains[i].score),
                 "actions": actions,
-                "more": (count > printed).then(|| ui.more_actions.replace("{n}", &(count - printed).to_string())),
+                "more": (count > printed).then(|| ui.more_actions_line(count - printed)),
             })
         })
         .collect();
