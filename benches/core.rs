@@ -2,7 +2,7 @@
 //! durable batched inserts into the sled store, the radar chart, the report page and its
 //! PDF, and a page of a broker's portfolio with its thumbnails.
 //!
-//! Run with `cargo bench --bench core` (about a minute on two cores); one benchmark with
+//! Run with `cargo bench --bench core` (about three minutes on two cores); one benchmark with
 //! `cargo bench --bench core -- score/it-liability-full`.
 
 use std::collections::BTreeMap;
