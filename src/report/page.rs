@@ -236,7 +236,7 @@ pub fn render(p: &ReportPage) -> Markup {
                         section.card.downloads {
                             h2 { (ui.downloads) }
                             ul.download-links {
-                                li { a href=(format!("{}.pdf?lang={}", p.path, lang.code())) { (ui.dl_pdf) } }
+                                li { a href=(format!("{}.pdf?lang={}", p.path, lang.code())) download { (ui.dl_pdf) } }
                                 li { a href=(format!("{}/download?lang={}", p.path, lang.code())) { (ui.dl_html) } }
                                 li { a href=(format!("{}/radar.svg?lang={}", p.path, lang.code())) { (ui.dl_svg) } }
                                 li { a href=(format!("{}.csv?lang={}", p.path, lang.code())) { (ui.dl_csv) } }

@@ -396,10 +396,15 @@ fn report_token_in(pasted: &str) -> &str {
     let s = pasted.trim();
     let s = s.split(['?', '#']).next().unwrap_or(s);
     let s = s.trim_end_matches('/');
-    match s.rsplit_once("/r/") {
+    let token = match s.rsplit_once("/r/") {
         Some((_, rest)) => rest.split('/').next().unwrap_or(rest),
         None => s,
-    }
+    };
+    // The link of the report's PDF or CSV names the same report.
+    token
+        .strip_suffix(".pdf")
+        .or_else(|| token.strip_suffix(".csv"))
+        .unwrap_or(token)
 }
 
 #[tracing::instrument(skip_all, fields(broker = %post.broker.broker.id))]
@@ -616,4 +621,24 @@ async fn portfolio_csv(
             "attachment; filename=\"portfolio.csv\"",
         ))
         .body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::report_token_in;
+
+    #[test]
+    fn a_pasted_report_link_of_any_kind_gives_its_token() {
+        let token = "A".repeat(43);
+        for pasted in [
+            token.clone(),
+            format!("  https://shindan.example/r/{token}?lang=ja "),
+            format!("https://shindan.example/r/{token}/"),
+            format!("https://shindan.example/r/{token}.pdf?lang=en"),
+            format!("/r/{token}.csv"),
+            format!("https://shindan.example/r/{token}/radar.svg#x"),
+        ] {
+            assert_eq!(report_token_in(&pasted), token, "{pasted}");
+        }
+    }
 }

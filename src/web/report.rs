@@ -38,7 +38,7 @@ pub struct RenderCache {
     pdfs: Mutex<SizedCache>,
     /// One permit per core: PDFs typeset at once. More would only share the cores and
     /// hold more typesetting memory at a time (each compile holds tens of MiB).
-    typesetters: tokio::sync::Semaphore,
+    typesetters: Arc<tokio::sync::Semaphore>,
     records: Mutex<LruCache<[u8; 32], Arc<AssessmentRecord>>>,
 }
 
@@ -48,9 +48,9 @@ impl Default for RenderCache {
         RenderCache {
             bodies: Mutex::new(LruCache::new(entries)),
             pdfs: Mutex::new(SizedCache::new(PDF_CACHE_BYTES)),
-            typesetters: tokio::sync::Semaphore::new(
+            typesetters: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
-            ),
+            )),
             records: Mutex::new(LruCache::new(entries)),
         }
     }
@@ -144,6 +144,10 @@ impl Loaded {
         h.update(self.record.id.as_bytes());
         h.update(self.record.updated_at.to_rfc3339());
         h.update(&self.q.hash);
+        if kind == "pdf" {
+            // A changed template changes the PDF, even within one release.
+            h.update(report::pdf::TEMPLATE);
+        }
         // The view is a function of the record and the section's revision alone.
         if let Some(revision) = self.peers.revision {
             h.update(revision.as_bytes());
@@ -431,48 +435,54 @@ async fn pdf(
 ) -> Result<HttpResponse, PageError> {
     let etag = l.etag(lang.lang, "pdf");
     let name = format!(
-        "shindan-report-{}-{}.pdf",
+        "shindan-report-{}-{}-{}.pdf",
         l.record.id,
         l.record
             .submitted_at
             .map(report::analysis::local_day)
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        lang.lang.code()
     );
     let (mut res, fresh) = head(req, lang, &etag, Some(name));
     if fresh {
         return Ok(res.finish());
     }
-    let body = match state.renders.pdf(&etag) {
-        Some(hit) => hit,
-        None => {
-            let language = lang.lang;
-            let fail = |e: &dyn std::fmt::Display| {
-                PageError::internal(language, "a report could not be typeset as PDF", e)
-            };
-            // The semaphore is never closed, so acquiring only ever waits.
-            let _permit = state
-                .renders
-                .typesetters
-                .acquire()
-                .await
-                .map_err(|e| fail(&e))?;
-            let rendered = web::block(move || {
-                l.with_analysis(|analysis| {
-                    let radar = report::radar_svg(analysis, language);
-                    report::pdf::render(&ReportPdf {
-                        lang: language,
-                        analysis,
-                        record: &l.record,
-                        radar: &radar,
-                    })
-                })
-            })
-            .await;
-            let pdf = rendered.map_err(|e| fail(&e))?.map_err(|e| fail(&e))?;
-            let body = Bytes::from(pdf);
-            state.renders.put_pdf(&etag, body.clone());
-            body
-        }
+    if let Some(hit) = state.renders.pdf(&etag) {
+        return Ok(res.content_type("application/pdf").body(hit));
+    }
+    let language = lang.lang;
+    let fail = |e: &dyn std::fmt::Display| {
+        PageError::internal(language, "a report could not be typeset as PDF", e)
     };
+    // The semaphore is never closed, so acquiring only ever waits.
+    let permit = state
+        .renders
+        .typesetters
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| fail(&e))?;
+    // Typeset by a request that held the permit while this one waited.
+    if let Some(hit) = state.renders.pdf(&etag) {
+        return Ok(res.content_type("application/pdf").body(hit));
+    }
+    let rendered = web::block(move || {
+        // Held by the typesetting itself, so that a client going away while it runs
+        // cannot free the core it uses.
+        let _permit = permit;
+        l.with_analysis(|analysis| {
+            let radar = report::radar_svg(analysis, language);
+            report::pdf::render(&ReportPdf {
+                lang: language,
+                analysis,
+                record: &l.record,
+                radar: &radar,
+            })
+        })
+    })
+    .await;
+    let pdf = rendered.map_err(|e| fail(&e))?.map_err(|e| fail(&e))?;
+    let body = Bytes::from(pdf);
+    state.renders.put_pdf(&etag, body.clone());
     Ok(res.content_type("application/pdf").body(body))
 }

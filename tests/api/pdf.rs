@@ -112,7 +112,10 @@ async fn the_pdf_report_is_an_a4_attachment_with_the_report_text() {
                 disposition.starts_with(&format!("attachment; filename=\"shindan-report-{id}-20")),
                 "{disposition}"
             );
-            assert!(disposition.ends_with(".pdf\""), "{disposition}");
+            assert!(
+                disposition.ends_with(&format!("-{lang}.pdf\"")),
+                "{disposition}"
+            );
             let bytes = res.bytes().await.unwrap();
             assert!(bytes.starts_with(b"%PDF-"));
             check_contents(&bytes, &q, grade, lang);

@@ -277,7 +277,7 @@ def test_applicant_journey(app, web, lang):
     with page.expect_download() as info:
         page.locator("section.downloads a[href*='.pdf']").click()
     download = info.value
-    assert re.fullmatch(r"shindan-report-[0-9a-f-]{36}-\d{4}-\d{2}-\d{2}\.pdf",
+    assert re.fullmatch(rf"shindan-report-[0-9a-f-]{{36}}-\d{{4}}-\d{{2}}-\d{{2}}-{lang}\.pdf",
                         download.suggested_filename), download.suggested_filename
     served = ARTEFACTS / "pages" / f"served-{lang}.pdf"
     download.save_as(served)

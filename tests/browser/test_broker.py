@@ -220,7 +220,7 @@ def test_broker_journey(app, web, lang):
         assert status_of(rows.nth(i)) == "submitted"
     # The CSV of the filtered portfolio, downloaded by clicking its link.
     with page.expect_download() as dl:
-        page.locator("section.portfolio a[download]").click()
+        page.locator("section.portfolio a.button[download]").click()
     download = dl.value
     assert download.failure() is None
     target = ARTEFACTS / "pages" / f"portfolio-{lang}.csv"

@@ -9,6 +9,8 @@
 mod data;
 mod world;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use typst::diag::{SourceDiagnostic, Warned};
 use typst::foundations::Smart;
 use typst_layout::PagedDocument;
@@ -18,7 +20,7 @@ use super::analysis::Analysis;
 use crate::i18n::Lang;
 use crate::store::AssessmentRecord;
 
-pub use world::FONT_FAMILY;
+pub use world::{FONT_FAMILY, TEMPLATE};
 
 /// What the PDF needs: what the page needs, less its links.
 pub struct ReportPdf<'a> {
@@ -45,13 +47,44 @@ pub fn render(p: &ReportPdf) -> Result<Vec<u8>, PdfError> {
     let data = serde_json::to_vec(&data::build(p))?;
     let world = world::ReportWorld::new(data, radar_for_pdf(p.radar).into_bytes());
     let ident = format!("shindan-report-{}-{}", p.record.id, p.lang.code());
-    let result = compile(&world, ident);
-    // typst memoises every compile; without eviction memory grows with each report. Reports
-    // share almost nothing typst memoises (their data differs from the first file read on),
-    // so nothing is kept: keeping the last 8 compiles' results made a new report slower,
-    // 47 ms instead of 41 (`cargo bench --bench core -- report/pdf`).
-    typst::comemo::evict(0);
-    result
+    // Counted until the function returns, also when the compile panics.
+    let _running = Running::start();
+    compile(&world, ident)
+}
+
+/// Compiles running at this moment, in every thread.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+/// Compiles finished since typst's memoisation was last evicted.
+static SINCE_EVICTION: AtomicUsize = AtomicUsize::new(0);
+/// Compiles after which the memoisation is evicted even though another compile is running.
+const EVICT_AT_LEAST_EVERY: usize = 4;
+
+/// One compile, counted while it runs. typst memoises every compile in one cache per
+/// process; without eviction memory grows by megabytes with each report (200 reports in a
+/// row took the server to 924 MiB). Reports share almost nothing it memoises (their data
+/// differs from the first file read on): keeping the last 8 compiles' results made a new
+/// report slower, 47 ms instead of 41 (`cargo bench --bench core -- report/pdf`). So the
+/// cache is emptied when the last running compile ends, where it would not empty it under
+/// another compile (which lays its pages out more than once), and at least every
+/// [`EVICT_AT_LEAST_EVERY`] compiles while compiles overlap without pause.
+struct Running;
+
+impl Running {
+    fn start() -> Self {
+        RUNNING.fetch_add(1, Ordering::SeqCst);
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let others = RUNNING.fetch_sub(1, Ordering::SeqCst) - 1;
+        let since = SINCE_EVICTION.fetch_add(1, Ordering::SeqCst) + 1;
+        if others == 0 || since >= EVICT_AT_LEAST_EVERY {
+            SINCE_EVICTION.store(0, Ordering::SeqCst);
+            typst::comemo::evict(0);
+        }
+    }
 }
 
 fn compile(world: &world::ReportWorld, ident: String) -> Result<Vec<u8>, PdfError> {

@@ -296,7 +296,7 @@ fn portfolio_table(lang: Lang, rows: &[Row], with_client: bool, csrf: &str) -> M
                                 @if r.status == Status::Submitted {
                                     a href={ "/r/" (r.report_token) "?lang=" (lang.code()) } { (b.report) }
                                     " · "
-                                    a.pdf href={ "/r/" (r.report_token) ".pdf?lang=" (lang.code()) } title=(lang.ui().dl_pdf) { "PDF" }
+                                    a.pdf href={ "/r/" (r.report_token) ".pdf?lang=" (lang.code()) } title=(lang.ui().dl_pdf) download { "PDF" }
                                     @if with_client { br; }
                                 }
                                 @if with_client {
