@@ -11,6 +11,10 @@ use crate::helpers::{answers_with, spawn_app, valid_profile, TestApp};
 /// The shipped questionnaire prints on at most this many pages.
 const MAX_PAGES: usize = 3;
 
+/// Characters a Japanese line must not start with (行頭禁則).
+const NO_LINE_START: &str =
+    "ー。、，．）」』】〕・：；！？ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ";
+
 /// A company name that is HTML, typst markup and quotes at once.
 const HOSTILE: &str = "<b>&amp;\"Acme'</b> #panic(\"x\") *b* $z$";
 
@@ -65,7 +69,18 @@ fn check_contents(bytes: &[u8], q: &Value, grade: &str, lang: &str) {
         "{lang}: not A4: {info}"
     );
 
-    let text = squeeze(&tool("pdftotext", &["-enc", "UTF-8", path, "-"]).unwrap_or_default());
+    let raw = tool("pdftotext", &["-enc", "UTF-8", path, "-"]).unwrap_or_default();
+    if lang == "ja" {
+        // Kinsoku: no line starts with a prolonged sound mark, a closing bracket, a small
+        // kana or punctuation.
+        let breaches: Vec<&str> = raw
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.chars().next().is_some_and(|c| NO_LINE_START.contains(c)))
+            .collect();
+        assert!(breaches.is_empty(), "lines breaking kinsoku: {breaches:?}");
+    }
+    let text = squeeze(&raw);
     assert!(text.contains(&squeeze(HOSTILE)), "{lang}: company name");
     for domain in q["domains"].as_array().unwrap() {
         let label = squeeze(domain["label"][lang].as_str().unwrap());
