@@ -27,6 +27,11 @@ pub fn local_day(t: chrono::DateTime<chrono::Utc>) -> String {
     local_date(t).format("%Y-%m-%d").to_string()
 }
 
+/// The day a record was submitted, as the pages write it; empty for a draft.
+pub fn submitted_day(record: &AssessmentRecord) -> String {
+    record.submitted_at.map(local_day).unwrap_or_default()
+}
+
 /// How many strengths and priorities the report names.
 pub const STRENGTHS: usize = 2;
 pub const PRIORITIES: usize = 3;

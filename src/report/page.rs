@@ -49,7 +49,8 @@ pub fn score(s: Option<f64>) -> String {
     s.map(format1).unwrap_or_else(|| "—".into())
 }
 
-fn signed(d: f64) -> String {
+/// A difference of scores for display, with its sign (`+1.5`, `−0.5`, `±0.0`).
+pub(super) fn signed(d: f64) -> String {
     let d = round1(d);
     if d > 0.0 {
         format!("+{d:.1}")
@@ -66,17 +67,8 @@ pub fn render(p: &ReportPage) -> Markup {
     let lang = p.lang;
     let a = p.analysis;
     let q = a.q;
-    let company = p
-        .record
-        .profile
-        .get("company_name")
-        .and_then(|v| v.as_str())
-        .unwrap_or("");
-    let submitted = p
-        .record
-        .submitted_at
-        .map(super::analysis::local_day)
-        .unwrap_or_default();
+    let company = p.record.company_name().unwrap_or("");
+    let submitted = super::analysis::submitted_day(p.record);
     let grade = a.scores.grade.as_deref().unwrap_or("—");
     let comparison = comparison_name(a, lang);
     let previous = matches!(a.comparison, Some(Comparison::Previous { .. }));

@@ -118,14 +118,17 @@ impl AssessmentRecord {
         }
     }
 
+    /// The company name the profile gives, if any.
+    pub fn company_name(&self) -> Option<&str> {
+        self.profile
+            .get(crate::assessment::COMPANY_NAME_FIELD)
+            .and_then(Value::as_str)
+    }
+
     /// The company this record counts as in the peer statistics: its folded company name
     /// (or, without one, the record itself).
     pub fn company(&self) -> crate::peers::CompanyKey {
-        let name = self
-            .profile
-            .get(crate::assessment::COMPANY_NAME_FIELD)
-            .and_then(Value::as_str);
-        crate::peers::CompanyKey::of(name, self.id)
+        crate::peers::CompanyKey::of(self.company_name(), self.id)
     }
 
     /// The business-type segment for peer comparison, when the profile names one.

@@ -437,10 +437,7 @@ async fn pdf(
     let name = format!(
         "shindan-report-{}-{}-{}.pdf",
         l.record.id,
-        l.record
-            .submitted_at
-            .map(report::analysis::local_day)
-            .unwrap_or_default(),
+        report::analysis::submitted_day(&l.record),
         lang.lang.code()
     );
     let (mut res, fresh) = head(req, lang, &etag, Some(name));

@@ -5,23 +5,12 @@
 use serde_json::{json, Value};
 
 use super::super::analysis::{self, Comparison, Deadline, Level};
-use super::super::page::{coverage_text, grade_meaning, printed_actions, score};
+use super::super::page::{coverage_text, grade_meaning, printed_actions, score, signed};
 use super::super::{band_words, comparison_name, segment_label};
 use super::ReportPdf;
 use crate::i18n::Lang;
 use crate::questionnaire::{FindingKind, GeneralExclusion};
-use crate::scoring::{format1, round1};
-
-fn signed(d: f64) -> String {
-    let d = round1(d);
-    if d > 0.0 {
-        format!("+{d:.1}")
-    } else if d < 0.0 {
-        format!("−{:.1}", -d)
-    } else {
-        "±0.0".into()
-    }
-}
+use crate::scoring::format1;
 
 /// The whole document's data.
 pub fn build(p: &ReportPdf) -> Value {
@@ -29,17 +18,8 @@ pub fn build(p: &ReportPdf) -> Value {
     let ui = lang.ui();
     let a = p.analysis;
     let q = a.q;
-    let company = p
-        .record
-        .profile
-        .get("company_name")
-        .and_then(|v| v.as_str())
-        .unwrap_or("");
-    let submitted = p
-        .record
-        .submitted_at
-        .map(analysis::local_day)
-        .unwrap_or_default();
+    let company = p.record.company_name().unwrap_or("");
+    let submitted = analysis::submitted_day(p.record);
     let mut meta = Vec::new();
     if !company.is_empty() {
         meta.push(json!({ "label": ui.company, "value": company }));
