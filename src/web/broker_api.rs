@@ -231,18 +231,24 @@ async fn list(
         })))
 }
 
+/// The item of the broker's portfolio with the id in the path: 404 `not_found` for a
+/// malformed id, an unknown one and one outside the portfolio alike.
+fn own_item(state: &AppState, broker: &ApiBroker, id: &str) -> Result<PortfolioItem, ApiError> {
+    let not_found = || ApiError::new(ErrorCode::NotFound, "no such assessment");
+    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+    state
+        .store
+        .portfolio_item(broker.0.id, id)
+        .map_err(AssessmentError::from)?
+        .ok_or_else(not_found)
+}
+
 async fn detail(
     state: web::Data<AppState>,
     broker: ApiBroker,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let not_found = || ApiError::new(ErrorCode::NotFound, "no such assessment");
-    let id = Uuid::parse_str(&id).map_err(|_| not_found())?;
-    let item = state
-        .store
-        .portfolio_item(broker.0.id, id)
-        .map_err(AssessmentError::from)?
-        .ok_or_else(not_found)?;
+    let item = own_item(&state, &broker, &id)?;
     let mut out = item_json(&state, &item);
     let r = &item.record;
     let q = state.questionnaire_of(&r.questionnaire, r.status);
@@ -264,8 +270,8 @@ async fn detail(
         .json(out))
 }
 
-/// The PDF of a submitted assessment in the broker's portfolio, in `?lang=` (else
-/// `Accept-Language`, else Japanese): 404 outside the portfolio, 409 before submission.
+/// The PDF of a submitted assessment in the broker's portfolio, in `?lang=` (else the
+/// language cookie, else `Accept-Language`, else Japanese): 404 outside the portfolio, 409 before submission.
 async fn report_pdf(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -273,19 +279,13 @@ async fn report_pdf(
     lang: PageLang,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let not_found = || ApiError::new(ErrorCode::NotFound, "no such assessment");
     let not_submitted = || {
         ApiError::new(
             ErrorCode::NotSubmitted,
             "the assessment is not submitted yet",
         )
     };
-    let id = Uuid::parse_str(&id).map_err(|_| not_found())?;
-    let item = state
-        .store
-        .portfolio_item(broker.0.id, id)
-        .map_err(AssessmentError::from)?
-        .ok_or_else(not_found)?;
+    let item = own_item(&state, &broker, &id)?;
     if item.record.status != Status::Submitted {
         return Err(not_submitted());
     }

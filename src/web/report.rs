@@ -145,8 +145,7 @@ impl Loaded {
         h.update(self.record.updated_at.to_rfc3339());
         h.update(&self.q.hash);
         if kind == "pdf" {
-            // A changed template changes the PDF, even within one release.
-            h.update(report::pdf::TEMPLATE);
+            h.update(report::pdf::template_digest());
         }
         // The view is a function of the record and the section's revision alone.
         if let Some(revision) = self.peers.revision {

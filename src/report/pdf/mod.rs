@@ -20,7 +20,16 @@ use super::analysis::Analysis;
 use crate::i18n::Lang;
 use crate::store::AssessmentRecord;
 
-pub use world::{FONT_FAMILY, TEMPLATE};
+pub use world::FONT_FAMILY;
+
+/// The SHA-256 of the template, for the PDF's ETag: a changed template changes the PDF,
+/// even within one release. Computed once.
+pub fn template_digest() -> &'static [u8] {
+    use sha2::{Digest, Sha256};
+    static DIGEST: std::sync::LazyLock<[u8; 32]> =
+        std::sync::LazyLock::new(|| Sha256::digest(world::TEMPLATE).into());
+    DIGEST.as_slice()
+}
 
 /// What the PDF needs: what the page needs, less its links.
 pub struct ReportPdf<'a> {

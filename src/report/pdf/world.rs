@@ -13,7 +13,7 @@ use typst::{Library, LibraryExt, World};
 
 /// The report template.
 /// The report template, compiled in.
-pub const TEMPLATE: &str = include_str!("../../../assets/report.typ");
+pub(super) const TEMPLATE: &str = include_str!("../../../assets/report.typ");
 
 /// The font files compiled into the binary (BIZ UDPGothic, OFL-1.1: `assets/fonts/`).
 static FONT_FILES: [&[u8]; 2] = [
