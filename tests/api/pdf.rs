@@ -244,6 +244,18 @@ async fn a_broker_fetches_the_pdf_of_a_submitted_assessment_in_its_portfolio() {
             detail["grade"].as_str().unwrap().to_string()
         };
         check_contents(&bytes, &q, &grade, lang);
+
+        // A script that keeps the ETag gets 304 without a body.
+        let again = app
+            .client
+            .get(app.url(&broker_pdf(&id, lang)))
+            .bearer_auth(&broker)
+            .header("If-None-Match", etag.to_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{lang}");
+        assert!(again.bytes().await.unwrap().is_empty());
     }
 }
 
@@ -274,4 +286,5 @@ async fn a_broker_pdf_is_a_conflict_before_submission_and_not_found_outside_the_
 
     let res = app.get(&broker_pdf(&submitted, "ja")).await;
     assert_eq!(res.status(), 401);
+    assert_eq!(error_code(res).await, "unauthorized");
 }
