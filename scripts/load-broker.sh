@@ -82,12 +82,5 @@ print(f"first page p99: {p99:.2f} ms (target at most 5 ms)")
 sys.exit(0 if p99 <= 5 else 1)
 PY
 
-if kill -0 "$SERVER_PID" 2>/dev/null; then
-    hwm_kb="$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || true)"
-    echo "server VmHWM: $(( ${hwm_kb:-0} / 1024 )) MiB"
-else
-    log "the server died during the load; its log:"
-    cat "$WORK/server.log" >&2
-    failed=1
-fi
+server_report || failed=1
 exit "$failed"

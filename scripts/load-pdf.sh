@@ -149,16 +149,5 @@ first="$(head -n 1 "$WORK/paths.txt")"
 run pdf-cached PDFs -s "$WORK/report.lua" "$BASE$first" || failed=1
 run healthz req -s "$WORK/report.lua" "$BASE/healthz" || failed=1
 
-if kill -0 "$SERVER_PID" 2>/dev/null; then
-    hwm_kb="$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || true)"
-    echo "server VmHWM: $(( ${hwm_kb:-0} / 1024 )) MiB"
-    if [ -s "$WORK/server.log" ]; then
-        log "server log (warnings and errors, last 20 lines):"
-        tail -n 20 "$WORK/server.log" >&2
-    fi
-else
-    log "the server died during the load; its log:"
-    cat "$WORK/server.log" >&2
-    failed=1
-fi
+server_report || failed=1
 exit "$failed"

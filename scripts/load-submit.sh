@@ -94,16 +94,5 @@ r = json.load(open(sys.argv[2]))["summary"]["requestsPerSec"]
 print(f"report/healthz: {r / h:.2f} (target at least 0.25)")
 EOF
 
-if kill -0 "$SERVER_PID" 2>/dev/null; then
-    hwm_kb="$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || true)"
-    echo "server VmHWM: $(( ${hwm_kb:-0} / 1024 )) MiB"
-    if [ -s "$WORK/server.log" ]; then
-        log "server log (warnings and errors, last 20 lines):"
-        tail -n 20 "$WORK/server.log" >&2
-    fi
-else
-    log "the server died during the load; its log:"
-    cat "$WORK/server.log" >&2
-    failed=1
-fi
+server_report || failed=1
 exit "$failed"

@@ -61,3 +61,21 @@ start_server() {
     fi
     log "server pid $SERVER_PID on $BASE"
 }
+
+# Prints the server's peak memory (VmHWM) and the tail of its log, and returns 1 when the
+# server died during the load (after printing its whole log). Call it after the load.
+server_report() {
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        local hwm_kb
+        hwm_kb="$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || true)"
+        echo "server VmHWM: $(( ${hwm_kb:-0} / 1024 )) MiB"
+        if [ -s "$WORK/server.log" ]; then
+            log "server log (warnings and errors, last 20 lines):"
+            tail -n 20 "$WORK/server.log" >&2
+        fi
+    else
+        log "the server died during the load; its log:"
+        cat "$WORK/server.log" >&2
+        return 1
+    fi
+}
