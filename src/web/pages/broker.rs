@@ -295,7 +295,7 @@ fn portfolio_table(lang: Lang, rows: &[Row], with_client: bool, csrf: &str) -> M
                             td.links {
                                 @if r.status == Status::Submitted {
                                     a href={ "/r/" (r.report_token) "?lang=" (lang.code()) } { (b.report) }
-                                    " · "
+                                    br;
                                     a.pdf href={ "/r/" (r.report_token) ".pdf?lang=" (lang.code()) } title=(lang.ui().dl_pdf) download { "PDF" }
                                     @if with_client { br; }
                                 }
