@@ -9,6 +9,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{web as aw, App, HttpServer};
 use thiserror::Error;
+use utoipa_actix_web::AppExt;
 
 use crate::config::Config;
 use crate::questionnaire::{load_dir, Catalog, Problem};
@@ -171,17 +172,22 @@ impl Application {
             limiters: web::limits::Limiters::new(&config.rate_limits, &config.trusted_proxies),
             body_timeout: config.body_timeout,
         });
-        let mut server =
-            HttpServer::new(move || App::new().app_data(state.clone()).configure(web::configure))
-                .shutdown_timeout(10)
-                .client_request_timeout(crate::config::HEAD_TIMEOUT)
-                .client_disconnect_timeout(crate::config::DISCONNECT_TIMEOUT)
-                .max_connections(crate::config::MAX_CONNECTIONS_PER_WORKER)
-                .listen(listener)
-                .map_err(|source| StartupError::Bind {
-                    addr: addr.to_string(),
-                    source,
-                })?;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .into_utoipa_app()
+                .app_data(state.clone())
+                .configure(web::configure)
+                .into_app()
+        })
+        .shutdown_timeout(10)
+        .client_request_timeout(crate::config::HEAD_TIMEOUT)
+        .client_disconnect_timeout(crate::config::DISCONNECT_TIMEOUT)
+        .max_connections(crate::config::MAX_CONNECTIONS_PER_WORKER)
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?;
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }

@@ -3,9 +3,11 @@
 //! `SHINDAN_ADMIN_TOKEN` is set; every route takes that token as a bearer token ([`Admin`]).
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use actix_web::{delete, get, post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
 
 use super::auth::Admin;
 use super::error::{ApiError, ErrorCode};
@@ -15,17 +17,24 @@ use crate::assessment::AssessmentError;
 use crate::peers::Published;
 use crate::store::{Broker, StoreError};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1/admin")
-            .route("/brokers", web::post().to(add))
-            .route("/brokers", web::get().to(list))
-            .route("/brokers/{id}", web::get().to(one))
-            .route("/brokers/{id}", web::delete().to(revoke))
-            .route("/brokers/{id}/rotate", web::post().to(rotate))
-            .route("/peer-snapshots", web::post().to(peer_snapshot))
-            .default_service(web::to(super::not_found)),
-    );
+/// The `/api/v1/admin` scope.
+pub fn routes() -> utoipa_actix_web::scope::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    utoipa_actix_web::scope("/api/v1/admin")
+        .service(add)
+        .service(list)
+        .service(one)
+        .service(revoke)
+        .service(rotate)
+        .service(peer_snapshot)
+        .default_service(web::to(super::not_found))
 }
 
 impl From<AccountError> for ApiError {
@@ -41,29 +50,66 @@ impl From<AccountError> for ApiError {
     }
 }
 
-/// A broker as the admin API shows it: never its token or the token's digest.
-fn broker_json(b: &Broker) -> Value {
-    json!({
-        "id": b.id,
-        "name": b.name,
-        "created_at": b.created_at,
-        "status": b.status().as_str(),
-        "rotated_at": b.rotated_at,
-        "revoked_at": b.revoked_at,
-    })
+/// A broker account as the admin API shows it: never its token or the token's digest.
+#[derive(Serialize, ToSchema)]
+struct BrokerView {
+    id: Uuid,
+    name: String,
+    created_at: DateTime<Utc>,
+    /// `active` or `revoked`.
+    status: &'static str,
+    rotated_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    /// The broker's API token: only in the answer that made it (adding, rotating).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
 }
 
-fn no_store(mut res: actix_web::HttpResponseBuilder, body: Value) -> HttpResponse {
+impl BrokerView {
+    fn of(b: &Broker) -> Self {
+        BrokerView {
+            id: b.id,
+            name: b.name.clone(),
+            created_at: b.created_at,
+            status: b.status().as_str(),
+            rotated_at: b.rotated_at,
+            revoked_at: b.revoked_at,
+            token: None,
+        }
+    }
+}
+
+fn no_store(mut res: actix_web::HttpResponseBuilder, body: impl Serialize) -> HttpResponse {
     res.insert_header((header::CACHE_CONTROL, "no-store"))
         .json(body)
 }
 
-#[derive(Deserialize)]
+/// A new broker account.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AddRequest {
+    /// The broker's name (1 to 100 characters, no control characters).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*\S[^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: String,
 }
 
+/// Adds a broker; the answer is the only place its token is shown.
+#[utoipa::path(
+    operation_id = "admin_add_broker",
+    tag = "admin",
+    security(("admin_token" = [])),
+    request_body = AddRequest,
+    responses(
+        (status = 201, description = "Added, with its `token`.", body = BrokerView,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 422, description = "`invalid_field`: `name` is empty or too long"),
+    ),
+)]
+#[post("/brokers")]
 #[tracing::instrument(skip_all)]
 async fn add(
     state: web::Data<AppState>,
@@ -71,19 +117,43 @@ async fn add(
     body: web::Json<AddRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (broker, token) = accounts::add(&state.store, &body.name).await?;
-    let mut out = broker_json(&broker);
-    out["token"] = token.expose().into();
+    let out = BrokerView {
+        token: Some(token.expose().to_string()),
+        ..BrokerView::of(&broker)
+    };
     Ok(no_store(HttpResponse::Created(), out))
 }
 
+/// Every broker account, revoked ones included.
+#[utoipa::path(
+    operation_id = "admin_list_brokers",
+    tag = "admin",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "The brokers, never a token.", body = Vec<BrokerView>,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+    ),
+)]
+#[get("/brokers")]
 async fn list(state: web::Data<AppState>, _admin: Admin) -> Result<HttpResponse, ApiError> {
     let brokers = state.store.brokers().map_err(AccountError::from)?;
-    Ok(no_store(
-        HttpResponse::Ok(),
-        brokers.iter().map(broker_json).collect(),
-    ))
+    let out: Vec<BrokerView> = brokers.iter().map(BrokerView::of).collect();
+    Ok(no_store(HttpResponse::Ok(), out))
 }
 
+/// One broker account.
+#[utoipa::path(
+    operation_id = "admin_get_broker",
+    tag = "admin",
+    security(("admin_token" = [])),
+    params(("id" = String, Path, description = "The broker's id (a uuid).")),
+    responses(
+        (status = 200, description = "The broker, never its token.", body = BrokerView,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 404, description = "`not_found`: no broker has this id"),
+    ),
+)]
+#[get("/brokers/{id}")]
 async fn one(
     state: web::Data<AppState>,
     _admin: Admin,
@@ -95,9 +165,22 @@ async fn one(
         .broker(id)
         .map_err(AccountError::from)?
         .ok_or_else(|| AccountError::NotFound(id.to_string()))?;
-    Ok(no_store(HttpResponse::Ok(), broker_json(&broker)))
+    Ok(no_store(HttpResponse::Ok(), BrokerView::of(&broker)))
 }
 
+/// Revokes a broker: its token and sessions stop working at once; its portfolio is kept.
+#[utoipa::path(
+    operation_id = "admin_revoke_broker",
+    tag = "admin",
+    security(("admin_token" = [])),
+    params(("id" = String, Path, description = "The broker's id (a uuid).")),
+    responses(
+        (status = 200, description = "The broker, revoked.", body = BrokerView,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 404, description = "`not_found`: no broker has this id"),
+    ),
+)]
+#[delete("/brokers/{id}")]
 #[tracing::instrument(skip_all)]
 async fn revoke(
     state: web::Data<AppState>,
@@ -106,9 +189,23 @@ async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let id = accounts::parse_id(&id)?;
     let broker = accounts::revoke(&state.store, id).await?;
-    Ok(no_store(HttpResponse::Ok(), broker_json(&broker)))
+    Ok(no_store(HttpResponse::Ok(), BrokerView::of(&broker)))
 }
 
+/// Gives a broker a new token; the old one and its sessions stop working.
+#[utoipa::path(
+    operation_id = "admin_rotate_broker_token",
+    tag = "admin",
+    security(("admin_token" = [])),
+    params(("id" = String, Path, description = "The broker's id (a uuid).")),
+    responses(
+        (status = 200, description = "The broker with its new `token`.", body = BrokerView,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 404, description = "`not_found`: no broker has this id"),
+        (status = 409, description = "`broker_revoked`: a revoked broker gets no new token"),
+    ),
+)]
+#[post("/brokers/{id}/rotate")]
 #[tracing::instrument(skip_all)]
 async fn rotate(
     state: web::Data<AppState>,
@@ -117,22 +214,41 @@ async fn rotate(
 ) -> Result<HttpResponse, ApiError> {
     let id = accounts::parse_id(&id)?;
     let (broker, token) = accounts::rotate(&state.store, id).await?;
-    let mut out = broker_json(&broker);
-    out["token"] = token.expose().into();
+    let out = BrokerView {
+        token: Some(token.expose().to_string()),
+        ..BrokerView::of(&broker)
+    };
     Ok(no_store(HttpResponse::Ok(), out))
 }
 
-#[derive(Deserialize)]
+/// An empty object: a snapshot takes no parameter.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SnapshotRequest {}
 
-/// A snapshot as the admin API and the command line show it.
-fn snapshot_json(p: &Published) -> Value {
-    json!({"id": p.id, "created_at": p.created_at, "companies": p.companies})
+/// A published peer snapshot.
+#[derive(Serialize, ToSchema)]
+struct SnapshotView {
+    id: Uuid,
+    created_at: DateTime<Utc>,
+    /// Companies counted (each once, by its latest submitted assessment).
+    companies: usize,
 }
 
 /// Takes a peer snapshot now: 201 with it, or 409 `too_few_changes` (nothing stored). The
 /// scan of every record runs on a blocking thread, never on a request worker.
+#[utoipa::path(
+    operation_id = "admin_take_peer_snapshot",
+    tag = "admin",
+    security(("admin_token" = [])),
+    request_body = SnapshotRequest,
+    responses(
+        (status = 201, description = "Taken and published.", body = SnapshotView,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 409, description = "`too_few_changes`: fewer than 5 companies changed in every questionnaire version since the last snapshot; nothing was stored"),
+    ),
+)]
+#[post("/peer-snapshots")]
 #[tracing::instrument(skip_all)]
 async fn peer_snapshot(
     state: web::Data<AppState>,
@@ -148,8 +264,22 @@ async fn peer_snapshot(
     match taken {
         Ok(published) => {
             tracing::info!(id = %published.id, companies = published.companies, "peer snapshot taken");
-            Ok(no_store(HttpResponse::Created(), snapshot_json(&published)))
+            Ok(no_store(
+                HttpResponse::Created(),
+                SnapshotView::of(&published),
+            ))
         }
         Err(few) => Err(ApiError::new(ErrorCode::TooFewChanges, few.to_string())),
+    }
+}
+
+impl SnapshotView {
+    /// A snapshot as the admin API and the command line show it.
+    pub fn of(p: &Published) -> Self {
+        SnapshotView {
+            id: p.id,
+            created_at: p.created_at,
+            companies: p.companies,
+        }
     }
 }

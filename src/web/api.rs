@@ -4,37 +4,45 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::error::{ApiError, ErrorCode};
 use super::limits::Limit;
+use super::schema::{
+    AssessmentView, Created, FindingView, PeersView, Progress, QuestionnaireSummary, ReportView,
+    ScoresView, SubmittedView,
+};
 use super::AppState;
 use crate::assessment::{self, AssessmentError, Changes};
-use crate::peers::PeerView;
-use crate::questionnaire::{Questionnaire, Text};
-use crate::report::analysis::local_day;
-use crate::scoring::{round1, Scores};
+use crate::questionnaire::Questionnaire;
 use crate::store::{AssessmentRecord, Status};
 use crate::tokens::{EditToken, ReportToken};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1")
-            .route("/questionnaires", web::get().to(list_questionnaires))
-            .route("/questionnaires/{id}", web::get().to(get_questionnaire))
-            .route("/assessments", web::post().to(create_assessment))
-            .route("/assessments/{id}", web::get().to(get_assessment))
-            .route("/assessments/{id}", web::patch().to(patch_assessment))
-            .route(
-                "/assessments/{id}/submit",
-                web::post().to(submit_assessment),
-            )
-            .route("/reports/{token}", web::get().to(get_report))
-            .default_service(web::to(super::not_found)),
-    );
+/// The `/api/v1` scope: this file's operations, the document describing all of them, and
+/// JSON 404s for the rest.
+pub fn routes() -> utoipa_actix_web::scope::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    utoipa_actix_web::scope("/api/v1")
+        .service(list_questionnaires)
+        .service(get_questionnaire)
+        .service(create_assessment)
+        .service(get_assessment)
+        .service(patch_assessment)
+        .service(submit_assessment)
+        .service(get_report)
+        .configure(super::openapi::routes)
+        .default_service(web::to(super::not_found))
 }
 
 /// The path of a report page.
@@ -42,28 +50,42 @@ pub fn report_url(token: &str) -> String {
     format!("/r/{token}")
 }
 
+/// The latest version of each questionnaire served.
+#[utoipa::path(
+    operation_id = "list_questionnaires",
+    tag = "questionnaires",
+    responses((status = 200, description = "The latest version of each questionnaire.", body = Vec<QuestionnaireSummary>)),
+)]
+#[get("/questionnaires")]
 async fn list_questionnaires(state: web::Data<AppState>) -> HttpResponse {
-    let list: Vec<Value> = state
+    let list: Vec<QuestionnaireSummary> = state
         .catalog
         .latest_all()
         .iter()
-        .map(|q| {
-            json!({
-                "id": q.id,
-                "version": q.version,
-                "title": q.title,
-                "domains": q.domains.iter().map(|d| json!({"id": d.id, "label": d.label})).collect::<Vec<_>>(),
-            })
-        })
+        .map(|q| QuestionnaireSummary::of(q))
         .collect();
     HttpResponse::Ok().json(list)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct VersionQuery {
+    /// A version of the questionnaire (default: the latest).
     version: Option<String>,
 }
 
+/// A whole questionnaire, as its file holds it (see QUESTIONNAIRE_FORMAT.md).
+#[utoipa::path(
+    operation_id = "get_questionnaire",
+    tag = "questionnaires",
+    params(("id" = String, Path, description = "The questionnaire's id, e.g. `it-liability`."), VersionQuery),
+    responses(
+        (status = 200, description = "The questionnaire: profile fields, domains, questions with their options and weights, grades, findings.", body = Object),
+        (status = 400, description = "`invalid_query`: a query parameter is malformed"),
+        (status = 404, description = "`unknown_questionnaire`: no questionnaire (or version) has this id"),
+    ),
+)]
+#[get("/questionnaires/{id}")]
 async fn get_questionnaire(
     state: web::Data<AppState>,
     id: web::Path<String>,
@@ -76,21 +98,43 @@ async fn get_questionnaire(
     Ok(HttpResponse::Ok().json(q.as_ref()))
 }
 
-#[derive(Deserialize)]
+/// A new assessment: a draft, or with `"submit": true` a submitted one.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateRequest {
+    /// The questionnaire's id, e.g. `it-liability`.
     questionnaire: String,
+    /// Its version (default: the latest).
     version: Option<String>,
+    /// Company profile values by field id.
     #[serde(default)]
     profile: BTreeMap<String, Value>,
+    /// An option id (or `na`) by question id.
     #[serde(default)]
     answers: BTreeMap<String, Value>,
+    /// Validate and submit in this request.
     #[serde(default)]
     submit: bool,
-    /// The report token of an earlier assessment of the same company to compare with.
+    /// The report token of an earlier submitted assessment of the same company to compare with.
     previous: Option<String>,
 }
 
+/// Creates an assessment. The response carries the edit token, the only credential for
+/// the draft: keep it.
+#[utoipa::path(
+    operation_id = "create_assessment",
+    tag = "assessments",
+    request_body = CreateRequest,
+    responses(
+        (status = 201, description = "Created; `scores` when submitted in the same request.", body = Created,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 404, description = "`unknown_questionnaire`: no questionnaire (or version) has this id"),
+        (status = 409, description = "`questionnaire_unavailable`: the compared assessment's questionnaire is no longer served"),
+        (status = 422, description = "`unknown_profile_field`, `invalid_profile_value`, `unknown_question`, `unknown_option`, `na_not_allowed`, `invalid_answer`, `invalid_previous`, `missing_profile_field`, `unanswered_question`: the named `field` is wrong or, when submitting, missing"),
+        (status = 429, description = "`rate_limited`: too many new assessments from this address; see `Retry-After`"),
+    ),
+)]
+#[post("/assessments")]
 async fn create_assessment(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -115,16 +159,18 @@ async fn create_assessment(
     )
     .await
     .map_err(ApiError::from)?;
-    let mut out = json!({
-        "id": created.record.id,
-        "edit_token": created.edit_token.expose(),
-        "report_token": created.report_token.expose(),
-        "status": created.record.status,
-        "report_url": report_url(created.report_token.expose()),
-    });
-    if let Some(scores) = &created.record.scores {
-        out["scores"] = scores_json(&q, scores);
-    }
+    let out = Created {
+        id: created.record.id,
+        edit_token: created.edit_token.expose().to_string(),
+        report_token: created.report_token.expose().to_string(),
+        status: created.record.status,
+        report_url: report_url(created.report_token.expose()),
+        scores: created
+            .record
+            .scores
+            .as_ref()
+            .map(|s| ScoresView::of(&q, s)),
+    };
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(out))
@@ -170,24 +216,57 @@ fn questionnaire_of(
         .ok_or_else(|| AssessmentError::QuestionnaireGone.into())
 }
 
+/// An assessment: its profile, answers, progress and, once submitted, scores.
+#[utoipa::path(
+    operation_id = "get_assessment",
+    tag = "assessments",
+    params(("id" = String, Path, description = "The assessment's id (a uuid).")),
+    security(("edit_token" = [])),
+    responses(
+        (status = 200, description = "The assessment.", body = AssessmentView,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 404, description = "`not_found`: no assessment has this id"),
+        (status = 409, description = "`questionnaire_unavailable`: its questionnaire is no longer served"),
+    ),
+)]
+#[get("/assessments/{id}")]
 async fn get_assessment(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (record, q) = authorized(&state, &req, &id)?;
-    Ok(private_json(assessment_json(&q, &record)))
+    Ok(private_json(assessment_view(&q, &record)))
 }
 
-#[derive(Deserialize)]
+/// Changes to a draft, merged into it; `null` clears a value.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PatchRequest {
+    /// Company profile values by field id.
     #[serde(default)]
     profile: BTreeMap<String, Value>,
+    /// An option id (or `na`) by question id.
     #[serde(default)]
     answers: BTreeMap<String, Value>,
 }
 
+/// Saves answers and profile values into a draft.
+#[utoipa::path(
+    operation_id = "patch_assessment",
+    tag = "assessments",
+    params(("id" = String, Path, description = "The assessment's id (a uuid).")),
+    security(("edit_token" = [])),
+    request_body = PatchRequest,
+    responses(
+        (status = 200, description = "The assessment after the change.", body = AssessmentView,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 404, description = "`not_found`: no assessment has this id"),
+        (status = 409, description = "`already_submitted`: a submitted assessment cannot change; `questionnaire_unavailable`: its questionnaire is no longer served"),
+        (status = 422, description = "`unknown_profile_field`, `invalid_profile_value`, `unknown_question`, `unknown_option`, `na_not_allowed`, `invalid_answer`: the named `field` is wrong"),
+    ),
+)]
+#[patch("/assessments/{id}")]
 async fn patch_assessment(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -201,9 +280,24 @@ async fn patch_assessment(
         answers: body.answers,
     };
     let record = assessment::update(&state.store, &q, &record, &changes).await?;
-    Ok(private_json(assessment_json(&q, &record)))
+    Ok(private_json(assessment_view(&q, &record)))
 }
 
+/// Submits a complete draft; it cannot change afterwards.
+#[utoipa::path(
+    operation_id = "submit_assessment",
+    tag = "assessments",
+    params(("id" = String, Path, description = "The assessment's id (a uuid).")),
+    security(("edit_token" = [])),
+    responses(
+        (status = 200, description = "Submitted, durably stored, with its scores.", body = SubmittedView,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 404, description = "`not_found`: no assessment has this id"),
+        (status = 409, description = "`already_submitted`: it was submitted before; `questionnaire_unavailable`: its questionnaire is no longer served"),
+        (status = 422, description = "`missing_profile_field`, `unanswered_question`: the first missing `field`; `invalid_previous`: the compared report is not of the same company"),
+    ),
+)]
+#[post("/assessments/{id}/submit")]
 async fn submit_assessment(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -211,14 +305,29 @@ async fn submit_assessment(
 ) -> Result<HttpResponse, ApiError> {
     let (record, q) = authorized(&state, &req, &id)?;
     let record = assessment::submit(&state.store, q.clone(), &record).await?;
-    let scores = record.scores.as_ref().map(|s| scores_json(&q, s));
-    Ok(private_json(json!({
-        "status": record.status,
-        "scores": scores,
-        "report_url": report_url(&record.report_token),
-    })))
+    Ok(private_json(SubmittedView {
+        status: record.status,
+        scores: record.scores.as_ref().map(|s| ScoresView::of(&q, s)),
+        report_url: report_url(&record.report_token),
+    }))
 }
 
+/// A submitted assessment's report as data: scores, findings and the peer comparison.
+#[utoipa::path(
+    operation_id = "get_report",
+    tag = "reports",
+    params(("token" = String, Path, description = "The report token (43 characters).")),
+    responses(
+        (status = 200, description = "The report.", body = ReportView,
+            headers(
+                ("Cache-Control" = String, description = "`no-store`"),
+                ("X-Robots-Tag" = String, description = "`noindex`"),
+            )),
+        (status = 404, description = "`not_found`: no report has this token"),
+        (status = 409, description = "`not_submitted`: the assessment is still a draft; `questionnaire_unavailable`: its questionnaire is no longer served"),
+    ),
+)]
+#[get("/reports/{token}")]
 async fn get_report(
     state: web::Data<AppState>,
     token: web::Path<String>,
@@ -242,83 +351,50 @@ async fn get_report(
         ));
     };
     crate::report::check(&q, &record).map_err(|e| super::error::inconsistent_record(&e))?;
-    let findings: Vec<Value> = record
+    let findings = record
         .findings
         .iter()
         .filter_map(|id| q.findings.iter().find(|f| &f.id == id))
-        .map(|f| json!({"id": f.id, "kind": f.kind, "text": f.text}))
+        .map(|f| FindingView {
+            id: f.id.clone(),
+            kind: f.kind,
+            text: f.text.clone(),
+        })
         .collect();
-    Ok(private_json(json!({
-        "id": record.id,
-        "questionnaire": record.questionnaire,
-        "profile": record.profile,
-        "submitted_at": record.submitted_at,
-        "scores": scores_json(&q, scores),
-        "findings": findings,
-        "peers": peers_json(&q, state.peers_for(&record).view.as_ref()),
-    })))
+    let peers = PeersView::of(&q, state.peers_for(&record).view.as_ref());
+    Ok(private_json(ReportView {
+        id: record.id,
+        scores: ScoresView::of(&q, scores),
+        questionnaire: record.questionnaire,
+        profile: record.profile,
+        submitted_at: record.submitted_at,
+        findings,
+        peers,
+    }))
 }
 
-fn private_json(body: Value) -> HttpResponse {
+fn private_json(body: impl Serialize) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((super::X_ROBOTS_TAG, "noindex"))
         .json(body)
 }
 
-fn label_of(q: &Questionnaire, domain: &str) -> Option<Text> {
-    q.domains
-        .iter()
-        .find(|d| d.id == domain)
-        .map(|d| d.label.clone())
-}
-
-/// Scores as the API reports them: rounded to one decimal, labels in both languages.
-pub fn scores_json(q: &Questionnaire, s: &Scores) -> Value {
-    json!({
-        "domains": s.domains.iter().map(|d| json!({
-            "id": d.id,
-            "label": label_of(q, &d.id),
-            "score": d.score.map(round1),
-            "answered": d.answered,
-            "not_applicable": d.not_applicable,
-        })).collect::<Vec<_>>(),
-        "overall": s.overall.map(round1),
-        "grade": s.grade,
-    })
-}
-
-/// The peer comparison as the API shows it: what the report page shows, by the same
-/// rules (`null` when the page shows none).
-pub fn peers_json(q: &Questionnaire, view: Option<&PeerView>) -> Value {
-    let Some(v) = view else {
-        return Value::Null;
-    };
-    json!({
-        "snapshot_date": local_day(v.as_of),
-        "companies": v.companies,
-        "segment": v.segment,
-        "domains": q.domains.iter().map(|d| json!({
-            "id": d.id,
-            "average": v.averages.get(&d.id).copied().map(round1),
-        })).collect::<Vec<_>>(),
-        "overall_average": v.overall_average.map(round1),
-        "rank_band": v.band.map(|b| b.code()),
-    })
-}
-
-fn assessment_json(q: &Questionnaire, r: &AssessmentRecord) -> Value {
-    json!({
-        "id": r.id,
-        "questionnaire": r.questionnaire,
-        "status": r.status,
-        "profile": r.profile,
-        "answers": r.answers,
-        "progress": {"answered": r.answers.len(), "total": q.questions.len()},
-        "created_at": r.created_at,
-        "updated_at": r.updated_at,
-        "submitted_at": r.submitted_at,
-        "scores": r.scores.as_ref().map(|s| scores_json(q, s)),
-        "report_url": report_url(&r.report_token),
-    })
+fn assessment_view(q: &Questionnaire, r: &AssessmentRecord) -> AssessmentView {
+    AssessmentView {
+        id: r.id,
+        questionnaire: r.questionnaire.clone(),
+        status: r.status,
+        profile: r.profile.clone(),
+        answers: r.answers.clone(),
+        progress: Progress {
+            answered: r.answers.len(),
+            total: q.questions.len(),
+        },
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        submitted_at: r.submitted_at,
+        scores: r.scores.as_ref().map(|s| ScoresView::of(q, s)),
+        report_url: report_url(&r.report_token),
+    }
 }

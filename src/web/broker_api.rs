@@ -4,15 +4,19 @@
 //! is 404, exactly as an unknown one.
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::api::{peers_json, report_url, scores_json};
+use super::api::report_url;
 use super::auth::ApiBroker;
 use super::error::{ApiError, ErrorCode};
 use super::lang::PageLang;
+use super::schema::{
+    ApplicationView, Invitation, PeersView, PortfolioDetailView, PortfolioItemView,
+    PortfolioPageView, QuestionnaireVersion, Reissued, ScoresView,
+};
 use super::AppState;
 use crate::assessment::{
     self, application_readiness, AssessmentError, ClientName, Readiness, Reissue,
@@ -29,26 +33,38 @@ pub const DEFAULT_PAGE_SIZE: usize = 25;
 /// The most items one page may hold.
 pub const MAX_PAGE_SIZE: usize = 100;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1/broker")
-            .route("/invitations", web::post().to(invite))
-            .route("/assessments", web::get().to(list))
-            .route("/assessments.csv", web::get().to(list_csv))
-            .route("/assessments/attach", web::post().to(attach))
-            .route("/assessments/{id}", web::get().to(detail))
-            .route("/assessments/{id}/invitation", web::post().to(reissue))
-            .route("/assessments/{id}/report.pdf", web::get().to(report_pdf))
-            .default_service(web::to(super::not_found)),
-    );
+/// The `/api/v1/broker` scope.
+pub fn routes() -> utoipa_actix_web::scope::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    utoipa_actix_web::scope("/api/v1/broker")
+        .service(invite)
+        .service(list)
+        .service(list_csv)
+        .service(attach)
+        .service(detail)
+        .service(reissue)
+        .service(report_pdf)
+        .default_service(web::to(super::not_found))
 }
 
 /// A portfolio query as the API and the pages take it, raw.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only items in this state: `invited`, `in_progress` or `submitted` (default: all).
     pub status: Option<String>,
+    /// Only clients whose name contains this (width and case folded).
     pub q: Option<String>,
+    /// Items per page, 1 to 100 (default 25).
     pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
@@ -144,44 +160,74 @@ pub fn with_readiness<T>(
 }
 
 /// An item as the API shows it.
-pub fn item_json(state: &AppState, item: &PortfolioItem) -> Value {
+pub fn item_view(state: &AppState, item: &PortfolioItem) -> PortfolioItemView {
     let r = &item.record;
     let scores = r.scores.as_ref();
     let ids = |fields: &[&crate::questionnaire::ProfileField]| {
         fields.iter().map(|f| f.id.clone()).collect::<Vec<_>>()
     };
-    let application = with_readiness(
-        state,
-        item,
-        |a| json!({"answered": ids(&a.answered), "missing": ids(&a.missing)}),
-    );
-    json!({
-        "id": r.id,
-        "client_name": item.entry.client_name,
-        "proposal_ref": item.entry.proposal_ref,
-        "membership": item.entry.membership,
-        "status": item.record.portfolio_status(),
-        "questionnaire": {"id": r.questionnaire.id, "version": r.questionnaire.version},
-        "created_at": r.created_at,
-        "submitted_at": r.submitted_at,
-        "overall": scores.and_then(|s| s.overall).map(round1),
-        "grade": scores.and_then(|s| s.grade.clone()),
-        "report_token": r.report_token,
-        "report_url": (r.status == Status::Submitted).then(|| report_url(&r.report_token)),
-        "application": application,
-    })
+    PortfolioItemView {
+        id: r.id,
+        client_name: item.entry.client_name.clone(),
+        proposal_ref: item.entry.proposal_ref.clone(),
+        membership: item.entry.membership,
+        status: r.portfolio_status(),
+        questionnaire: QuestionnaireVersion {
+            id: r.questionnaire.id.clone(),
+            version: r.questionnaire.version.clone(),
+        },
+        created_at: r.created_at,
+        submitted_at: r.submitted_at,
+        overall: scores.and_then(|s| s.overall).map(round1),
+        grade: scores.and_then(|s| s.grade.clone()),
+        report_token: r.report_token.clone(),
+        report_url: (r.status == Status::Submitted).then(|| report_url(&r.report_token)),
+        application: with_readiness(state, item, |a| ApplicationView {
+            answered: ids(&a.answered),
+            missing: ids(&a.missing),
+        }),
+    }
 }
 
-#[derive(Deserialize)]
+/// An invitation of a client to answer.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct InviteRequest {
+    /// The questionnaire's id, e.g. `it-liability`.
     questionnaire: String,
+    /// Its version (default: the latest).
     version: Option<String>,
+    /// The client's name as the broker files it (1 to 120 characters, no control
+    /// characters).
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*\S[^\x00-\x1f\x7f-\x9f]*$"
+    )]
     client_name: String,
+    /// The broker's own reference of the proposal (up to 64 characters).
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     proposal_ref: Option<String>,
+    /// The report token of a submitted assessment of the same client (by folded name) in
+    /// this portfolio, to compare with.
     previous: Option<String>,
 }
 
+/// Invites a client: a new draft in the portfolio and the link to send.
+#[utoipa::path(
+    operation_id = "broker_invite",
+    tag = "broker",
+    security(("broker_token" = [])),
+    request_body = InviteRequest,
+    responses(
+        (status = 201, description = "Invited.", body = Invitation,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 404, description = "`unknown_questionnaire`: no questionnaire (or version) has this id"),
+        (status = 409, description = "`questionnaire_unavailable`: the compared assessment's questionnaire is no longer served"),
+        (status = 422, description = "`invalid_field`: `client_name` or `proposal_ref` is empty or too long; `invalid_previous`: `previous` is not a submitted assessment of this client in the portfolio"),
+    ),
+)]
+#[post("/invitations")]
 #[tracing::instrument(skip_all, fields(broker = %broker.0.id))]
 async fn invite(
     state: web::Data<AppState>,
@@ -206,16 +252,29 @@ async fn invite(
     .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({
-            "id": created.record.id,
-            "edit_token": created.edit_token.expose(),
-            "invite_url": state.answer_link(&req, &created.edit_token),
-            "report_token": created.report_token.expose(),
-            "client_name": client.as_str(),
-            "status": PortfolioStatus::Invited,
-        })))
+        .json(Invitation {
+            id: created.record.id,
+            edit_token: created.edit_token.expose().to_string(),
+            invite_url: state.answer_link(&req, &created.edit_token),
+            report_token: created.report_token.expose().to_string(),
+            client_name: client.as_str().to_string(),
+            status: PortfolioStatus::Invited,
+        }))
 }
 
+/// One page of the portfolio, newest first.
+#[utoipa::path(
+    operation_id = "broker_list_assessments",
+    tag = "broker",
+    security(("broker_token" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page.", body = PortfolioPageView,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "`invalid_query`: the named `field` (`status`, `q`, `limit`, `cursor`) is not valid"),
+    ),
+)]
+#[get("/assessments")]
 async fn list(
     state: web::Data<AppState>,
     broker: ApiBroker,
@@ -225,10 +284,10 @@ async fn list(
     let page = page(&state, broker.0.id, &filter)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({
-            "items": page.items.iter().map(|i| item_json(&state, i)).collect::<Vec<_>>(),
-            "next_cursor": page.next.map(|p| p.to_cursor()),
-        })))
+        .json(PortfolioPageView {
+            items: page.items.iter().map(|i| item_view(&state, i)).collect(),
+            next_cursor: page.next.map(|p| p.to_cursor()),
+        }))
 }
 
 /// The item of the broker's portfolio with the id in the path: 404 `not_found` for a
@@ -243,35 +302,79 @@ fn own_item(state: &AppState, broker: &ApiBroker, id: &str) -> Result<PortfolioI
         .ok_or_else(not_found)
 }
 
+/// One item of the portfolio with its scores and peer comparison.
+#[utoipa::path(
+    operation_id = "broker_get_assessment",
+    tag = "broker",
+    security(("broker_token" = [])),
+    params(("id" = String, Path, description = "The assessment's id (a uuid).")),
+    responses(
+        (status = 200, description = "The item.", body = PortfolioDetailView,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 404, description = "`not_found`: no assessment of this portfolio has this id"),
+    ),
+)]
+#[get("/assessments/{id}")]
 async fn detail(
     state: web::Data<AppState>,
     broker: ApiBroker,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let item = own_item(&state, &broker, &id)?;
-    let mut out = item_json(&state, &item);
     let r = &item.record;
     let q = state.questionnaire_of(&r.questionnaire, r.status);
-    out["scores"] = match (&r.scores, &q) {
-        (Some(s), Some(q)) => scores_json(q, s),
-        _ => Value::Null,
+    let scores = match (&r.scores, &q) {
+        (Some(s), Some(q)) => Some(ScoresView::of(q, s)),
+        _ => None,
     };
     // The summary lacks the profile, which names the company and its business type.
     let full = match (&q, r.status) {
         (Some(_), Status::Submitted) => state.store.get(r.id).map_err(AssessmentError::from)?,
         _ => None,
     };
-    out["peers"] = match (&q, &full) {
-        (Some(q), Some(full)) => peers_json(q, state.peers_for(full).view.as_ref()),
-        _ => Value::Null,
+    let peers = match (&q, &full) {
+        (Some(q), Some(full)) => PeersView::of(q, state.peers_for(full).view.as_ref()),
+        _ => None,
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(out))
+        .json(PortfolioDetailView {
+            item: item_view(&state, &item),
+            scores,
+            peers,
+        }))
+}
+
+/// The language of a PDF.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct PdfQuery {
+    /// `ja` or `en` (default: the language cookie, else `Accept-Language`, else `ja`).
+    lang: Option<String>,
 }
 
 /// The PDF of a submitted assessment in the broker's portfolio, in `?lang=` (else the
 /// language cookie, else `Accept-Language`, else Japanese): 404 outside the portfolio, 409 before submission.
+#[utoipa::path(
+    operation_id = "broker_get_report_pdf",
+    tag = "broker",
+    security(("broker_token" = [])),
+    params(("id" = String, Path, description = "The assessment's id (a uuid)."), PdfQuery),
+    responses(
+        (status = 200, description = "The report as an A4 PDF: the same file as `/r/{report_token}.pdf`.",
+            content_type = "application/pdf", body = Vec<u8>,
+            headers(
+                ("ETag" = String, description = "Changes with the report's content and language."),
+                ("Content-Disposition" = String, description = "`attachment; filename=\"shindan-report-<id>-<date>-<lang>.pdf\"`"),
+                ("Cache-Control" = String, description = "`no-store`"),
+            )),
+        (status = 304, description = "Not modified: the `If-None-Match` ETag is current."),
+        (status = 404, description = "`not_found`: no assessment of this portfolio has this id"),
+        (status = 409, description = "`not_submitted`: the assessment is still a draft; `questionnaire_unavailable`: its questionnaire is no longer served"),
+    ),
+)]
+#[get("/assessments/{id}/report.pdf")]
 async fn report_pdf(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -300,6 +403,19 @@ async fn report_pdf(
 }
 
 /// A new answering link for a draft the broker invited; the old link stops working.
+#[utoipa::path(
+    operation_id = "broker_reissue_invitation",
+    tag = "broker",
+    security(("broker_token" = [])),
+    params(("id" = String, Path, description = "The assessment's id (a uuid).")),
+    responses(
+        (status = 200, description = "The new link; answers so far are kept.", body = Reissued,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 404, description = "`not_found`: no draft this broker invited has this id"),
+        (status = 409, description = "`already_submitted`: the assessment is submitted"),
+    ),
+)]
+#[post("/assessments/{id}/invitation")]
 #[tracing::instrument(skip_all, fields(broker = %broker.0.id))]
 async fn reissue(
     state: web::Data<AppState>,
@@ -312,23 +428,43 @@ async fn reissue(
     match assessment::reissue(&state.store, broker.0.id, id).await? {
         Reissue::Done(token) => Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(json!({
-                "id": id,
-                "edit_token": token.expose(),
-                "invite_url": state.answer_link(&req, &token),
-            }))),
+            .json(Reissued {
+                id,
+                edit_token: token.expose().to_string(),
+                invite_url: state.answer_link(&req, &token),
+            })),
         Reissue::Submitted => Err(AssessmentError::AlreadySubmitted.into()),
         Reissue::NotFound => Err(not_found()),
     }
 }
 
-#[derive(Deserialize)]
+/// A company's own report to file in the portfolio.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AttachRequest {
+    /// The report token (or the report's link) the company shared.
     report_token: String,
+    /// The broker's own reference of the proposal (up to 64 characters).
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     proposal_ref: Option<String>,
 }
 
+/// Files a company's own submitted report in the portfolio, read-only.
+#[utoipa::path(
+    operation_id = "broker_attach",
+    tag = "broker",
+    security(("broker_token" = [])),
+    request_body = AttachRequest,
+    responses(
+        (status = 201, description = "Attached.", body = PortfolioItemView,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 200, description = "Already in the portfolio.", body = PortfolioItemView,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 404, description = "`not_found`: no submitted assessment of a company's own has this report token"),
+        (status = 422, description = "`invalid_field`: `proposal_ref` is too long"),
+    ),
+)]
+#[post("/assessments/attach")]
 #[tracing::instrument(skip_all, fields(broker = %broker.0.id))]
 async fn attach(
     state: web::Data<AppState>,
@@ -352,7 +488,7 @@ async fn attach(
     };
     Ok(res
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(item_json(&state, &item)))
+        .json(item_view(&state, &item)))
 }
 
 /// Every item of the portfolio (or those the filters keep), newest first.
@@ -410,6 +546,23 @@ pub fn csv_rows(state: &AppState, items: &[PortfolioItem], base: &str) -> Vec<cs
         .collect()
 }
 
+/// The portfolio (or what the filters keep) as CSV, for a spreadsheet.
+#[utoipa::path(
+    operation_id = "broker_list_assessments_csv",
+    tag = "broker",
+    security(("broker_token" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "UTF-8 CSV with a byte-order mark, one row per assessment, newest first; its last columns `application_answered`, `application_total` and `application_missing` (field ids joined by `;`).",
+            content_type = "text/csv", body = String,
+            headers(
+                ("Content-Disposition" = String, description = "`attachment; filename=\"portfolio.csv\"`"),
+                ("Cache-Control" = String, description = "`no-store`"),
+            )),
+        (status = 400, description = "`invalid_query`: the named `field` (`status`, `q`, `limit`, `cursor`) is not valid"),
+    ),
+)]
+#[get("/assessments.csv")]
 async fn list_csv(
     state: web::Data<AppState>,
     req: HttpRequest,

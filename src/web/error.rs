@@ -10,6 +10,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
+use super::openapi::{ErrorBody, ErrorDetail};
 use super::pages;
 use crate::assessment::AssessmentError;
 use crate::config::MAX_BODY_BYTES;
@@ -23,7 +24,7 @@ use crate::store::StoreError;
 pub const STORAGE_RETRY_AFTER_SECS: u32 = 60;
 
 /// The stable machine codes of the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     MalformedJson,
@@ -85,6 +86,49 @@ impl ErrorCode {
             StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             InconsistentRecord | Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    /// Every code, in the order of the enum.
+    pub const ALL: [ErrorCode; 31] = {
+        use ErrorCode::*;
+        [
+            MalformedJson,
+            InvalidBody,
+            InvalidQuery,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            NotFound,
+            UnknownQuestionnaire,
+            UnknownProfileField,
+            InvalidProfileValue,
+            UnknownQuestion,
+            UnknownOption,
+            NaNotAllowed,
+            InvalidAnswer,
+            InvalidPrevious,
+            MissingProfileField,
+            UnansweredQuestion,
+            Unauthorized,
+            CrossOrigin,
+            FormExpired,
+            RequestTimeout,
+            AlreadySubmitted,
+            NotSubmitted,
+            QuestionnaireUnavailable,
+            InvalidField,
+            AdminDisabled,
+            BrokerRevoked,
+            TooFewChanges,
+            RateLimited,
+            InconsistentRecord,
+            StorageUnavailable,
+            Internal,
+        ]
+    };
+
+    /// The code of its JSON name.
+    pub fn parse(s: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
     /// The code as it appears in JSON.
@@ -155,19 +199,6 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Inner<'a>,
-}
-
-#[derive(Serialize)]
-struct Inner<'a> {
-    code: &'static str,
-    message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
-}
-
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.code.status()
@@ -183,9 +214,9 @@ impl ResponseError for ApiError {
             res.force_close();
         }
         retry_later(self.code, &mut res);
-        res.json(Body {
-            error: Inner {
-                code: self.code.as_str(),
+        res.json(ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
                 message: &self.message,
                 field: self.field.as_deref(),
             },

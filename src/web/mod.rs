@@ -15,8 +15,10 @@ mod error;
 mod form;
 mod lang;
 pub mod limits;
+pub mod openapi;
 pub mod pages;
 pub mod report;
+pub mod schema;
 pub mod session;
 mod sized_cache;
 
@@ -173,13 +175,15 @@ pub const X_ROBOTS_TAG: &str = "x-robots-tag";
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Registers every route, extractor limit and middleware. The one place routes are listed.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Operations registered with `service` carry their OpenAPI description ([`openapi`]);
+/// pages and files are registered with `route` and are not part of the API document.
+pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.app_data(error::json_config())
         .app_data(error::path_config())
         .app_data(error::query_config())
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .service(
-            web::scope("")
+            utoipa_actix_web::scope("")
                 .wrap(from_fn(deadline::body_deadline))
                 .wrap(from_fn(log_request))
                 .wrap(
@@ -190,13 +194,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .add((header::X_FRAME_OPTIONS, "DENY")),
                 )
                 .route("/healthz", web::get().to(healthz))
-                .configure(assets::routes)
-                .configure(broker_api::routes)
-                .configure(admin::routes)
-                .configure(api::routes)
-                .configure(applicant::routes)
-                .configure(report::routes)
-                .configure(broker::routes)
+                .map(|scope| scope.configure(assets::routes))
+                .service(broker_api::routes())
+                .service(admin::routes())
+                .service(api::routes())
+                .map(|scope| {
+                    scope
+                        .configure(applicant::routes)
+                        .configure(report::routes)
+                        .configure(broker::routes)
+                })
                 .default_service(web::to(not_found)),
         );
 }
