@@ -24,7 +24,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SCHEMATHESIS_VERSION=4.32.5
 VENV=target/api-fuzz-venv
 SEED=${SHINDAN_FUZZ_SEED:-20261203}
-EXAMPLES=${SHINDAN_FUZZ_EXAMPLES:-25}
+EXAMPLES=${SHINDAN_FUZZ_EXAMPLES:-100}
 
 log() { echo "api-fuzz: $*" >&2; }
 
@@ -106,7 +106,7 @@ fuzz() {
     (
         cd "$WORK"
         "$OLDPWD/$VENV/bin/st" run "$BASE/api/v1/openapi.json" \
-            --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+            --checks "${SHINDAN_FUZZ_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}" \
             --seed "$SEED" \
             --max-examples "$EXAMPLES" \
             --no-color \

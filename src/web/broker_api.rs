@@ -58,11 +58,13 @@ pub fn routes() -> utoipa_actix_web::scope::Scope<
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Only items in this state: `invited`, `in_progress` or `submitted` (default: all).
+    /// Only items in this state (default: all).
+    #[param(value_type = Option<String>, pattern = r"^\s*(all|invited|in_progress|submitted)?\s*$")]
     pub status: Option<String>,
     /// Only clients whose name contains this (width and case folded).
     pub q: Option<String>,
     /// Items per page, 1 to 100 (default 25).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -33,6 +33,7 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     NotFound,
+    MethodNotAllowed,
     UnknownQuestionnaire,
     UnknownProfileField,
     InvalidProfileValue,
@@ -68,6 +69,7 @@ impl ErrorCode {
             MalformedJson | InvalidQuery => StatusCode::BAD_REQUEST,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             NotFound | UnknownQuestionnaire | AdminDisabled => StatusCode::NOT_FOUND,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Unauthorized => StatusCode::UNAUTHORIZED,
@@ -89,7 +91,7 @@ impl ErrorCode {
     }
 
     /// Every code, in the order of the enum.
-    pub const ALL: [ErrorCode; 31] = {
+    pub const ALL: [ErrorCode; 32] = {
         use ErrorCode::*;
         [
             MalformedJson,
@@ -98,6 +100,7 @@ impl ErrorCode {
             PayloadTooLarge,
             UnsupportedMediaType,
             NotFound,
+            MethodNotAllowed,
             UnknownQuestionnaire,
             UnknownProfileField,
             InvalidProfileValue,
@@ -141,6 +144,7 @@ impl ErrorCode {
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
             NotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
             UnknownQuestionnaire => "unknown_questionnaire",
             UnknownProfileField => "unknown_profile_field",
             InvalidProfileValue => "invalid_profile_value",
@@ -176,6 +180,8 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub field: Option<String>,
+    /// The methods of the path, for a 405 (its `Allow` header).
+    pub allow: Option<String>,
 }
 
 impl ApiError {
@@ -184,6 +190,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            allow: None,
         }
     }
 
@@ -212,6 +219,9 @@ impl ResponseError for ApiError {
         if self.code == ErrorCode::RequestTimeout {
             // The rest of a late body is not worth waiting for.
             res.force_close();
+        }
+        if let Some(allow) = &self.allow {
+            res.insert_header((header::ALLOW, allow.as_str()));
         }
         retry_later(self.code, &mut res);
         res.json(ErrorBody {
@@ -301,6 +311,7 @@ impl From<AssessmentError> for ApiError {
             code,
             message,
             field,
+            allow: None,
         }
     }
 }

@@ -231,6 +231,17 @@ pub(super) async fn not_found(
     lang: PageLang,
 ) -> actix_web::Result<HttpResponse> {
     if req.path().starts_with("/api/") {
+        if let Some(allow) = openapi::methods_of(req.path()) {
+            let mut e = ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                format!(
+                    "{} is not a method of this route (Allow: {allow})",
+                    req.method()
+                ),
+            );
+            e.allow = Some(allow);
+            return Err(e.into());
+        }
         Err(ApiError::new(ErrorCode::NotFound, "no such route").into())
     } else {
         Err(error::PageError::new(lang.lang, ErrorCode::NotFound).into())

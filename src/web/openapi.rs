@@ -74,7 +74,35 @@ struct Base;
 pub fn document() -> serde_json::Value {
     let mut doc = serde_json::to_value(described()).unwrap_or_default();
     add_links(&mut doc);
+    describe_files(&mut doc);
     doc
+}
+
+/// Answers that are files (the PDF, the CSV) are strings of their media type, as OpenAPI 3.1
+/// describes raw bodies; utoipa describes `Vec<u8>` as an array of integers.
+fn describe_files(doc: &mut serde_json::Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
+        for op in item.values_mut() {
+            let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+                continue;
+            };
+            for response in responses.values_mut() {
+                let Some(content) = response.get_mut("content").and_then(|c| c.as_object_mut())
+                else {
+                    continue;
+                };
+                for (media, body) in content.iter_mut() {
+                    if media.starts_with("application/pdf") || media.starts_with("text/csv") {
+                        body["schema"] =
+                            serde_json::json!({"type": "string", "contentMediaType": media});
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The operations as utoipa describes them, with the common refusals added.
@@ -105,6 +133,44 @@ pub fn document_json() -> &'static str {
         text.push('\n');
         text
     })
+}
+
+/// The methods the document gives a concrete path (`/api/v1/assessments/1234`), as an
+/// `Allow` header value (`GET, PATCH`); `None` when no described route has that shape.
+pub fn methods_of(path: &str) -> Option<String> {
+    static ROUTES: OnceLock<Vec<(Vec<String>, Vec<String>)>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        let doc = document();
+        doc["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(template, item)| {
+                let segments = template.split('/').map(str::to_string).collect();
+                let mut methods: Vec<String> = item
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(m, _)| m.to_uppercase())
+                    .collect();
+                methods.sort();
+                (segments, methods)
+            })
+            .collect()
+    });
+    let asked: Vec<&str> = path.split('/').collect();
+    let mut allowed = BTreeSet::new();
+    for (segments, methods) in routes {
+        let fits = segments.len() == asked.len()
+            && segments
+                .iter()
+                .zip(&asked)
+                .all(|(t, a)| (t.starts_with('{') && t.ends_with('}') && !a.is_empty()) || t == a);
+        if fits {
+            allowed.extend(methods.iter().cloned());
+        }
+    }
+    (!allowed.is_empty()).then(|| allowed.into_iter().collect::<Vec<_>>().join(", "))
 }
 
 /// This document.
@@ -367,6 +433,33 @@ fn add_links(doc: &mut serde_json::Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_methods_of_a_path_are_those_of_every_template_it_fits() {
+        assert_eq!(
+            methods_of("/api/v1/assessments/0b3f").as_deref(),
+            Some("GET, PATCH")
+        );
+        assert_eq!(methods_of("/api/v1/assessments").as_deref(), Some("POST"));
+        assert_eq!(methods_of("/api/v1/assessments/").as_deref(), None);
+        assert_eq!(methods_of("/api/v1/nothing").as_deref(), None);
+        // `attach` fits the item's `{id}` too.
+        assert_eq!(
+            methods_of("/api/v1/broker/assessments/attach").as_deref(),
+            Some("GET, POST")
+        );
+    }
+
+    #[test]
+    fn every_code_reads_back_from_its_name_and_serialises_as_it() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+            assert_eq!(
+                serde_json::to_value(code).expect("JSON"),
+                serde_json::Value::from(code.as_str())
+            );
+        }
+    }
 
     #[test]
     fn codes_are_read_from_backquotes_once_each() {

@@ -198,3 +198,46 @@ async fn a_created_assessment_links_to_the_calls_that_use_its_tokens() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_method_a_described_route_lacks_is_405_with_its_allowed_methods() {
+    let app = spawn_app().await;
+
+    for (method, path, allow) in [
+        ("DELETE", "/api/v1/assessments", "POST"),
+        (
+            "PUT",
+            "/api/v1/assessments/0b3f0a52-3c55-4f7e-9d43-1b2ad0a1c111",
+            "GET, PATCH",
+        ),
+        ("POST", "/api/v1/questionnaires", "GET"),
+    ] {
+        let res = app
+            .client
+            .request(method.parse().expect("method"), app.url(path))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 405, "{method} {path}");
+        assert_eq!(
+            res.headers().get("allow").and_then(|v| v.to_str().ok()),
+            Some(allow),
+            "{method} {path}"
+        );
+        let body: Value = res.json().await.expect("JSON");
+        assert_eq!(
+            body["error"]["code"], "method_not_allowed",
+            "{method} {path}"
+        );
+    }
+    // A path no route has is still 404.
+    let res = app
+        .client
+        .delete(app.url("/api/v1/nothing"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 404);
+    let body: Value = res.json().await.expect("JSON");
+    assert_eq!(body["error"]["code"], "not_found");
+}
