@@ -39,31 +39,7 @@ start_server questionnaires
 
 # --- the request body, from the served questionnaire -------------------------------------
 curl -fsS --max-time 5 "$BASE/api/v1/questionnaires/it-liability" >"$WORK/questionnaire.json"
-python3 - "$WORK/questionnaire.json" >"$WORK/body.json" <<'EOF'
-import json, sys
-
-q = json.load(open(sys.argv[1]))
-values = {"text": "Load Test KK", "number": 30, "date": "2027-04-01"}
-profile = {}
-for field in q["profile"]:
-    if not field.get("required"):
-        continue
-    kind = field["kind"]
-    if kind == "select":
-        profile[field["id"]] = field["options"][0]["id"]
-    elif kind == "multiselect":
-        profile[field["id"]] = [field["options"][0]["id"]]
-    else:
-        profile[field["id"]] = values[kind]
-answers = {
-    question["id"]: question["options"][i % len(question["options"])]["id"]
-    for i, question in enumerate(q["questions"])
-}
-json.dump(
-    {"questionnaire": q["id"], "submit": True, "profile": profile, "answers": answers},
-    sys.stdout,
-)
-EOF
+python3 scripts/lib/submit_body.py "$WORK/questionnaire.json" >"$WORK/body.json"
 
 # One request by hand first, so a bad body fails with the server's own message.
 status="$(curl -sS --max-time 5 -o "$WORK/first.json" -w '%{http_code}' \

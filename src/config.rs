@@ -148,6 +148,12 @@ pub struct Config {
     pub peer_snapshot_interval: Option<Duration>,
     /// Free space kept on the data directory's file system, in MiB (0: none).
     pub reserve_mb: u64,
+    /// Whether Prometheus metrics are collected (and served at `/metrics`).
+    pub metrics: bool,
+    /// A second address serving only `/metrics`, without authentication (for a private
+    /// monitoring network); `None` for none (then only the main port serves it, behind
+    /// the admin token).
+    pub metrics_bind: Option<String>,
 }
 
 impl Default for Config {
@@ -166,6 +172,8 @@ impl Default for Config {
             sweep_every: DEFAULT_SWEEP_EVERY,
             peer_snapshot_interval: Some(DEFAULT_PEER_SNAPSHOT_INTERVAL),
             reserve_mb: DEFAULT_RESERVE_MB,
+            metrics: true,
+            metrics_bind: None,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod assessment;
 pub mod assets;
 pub mod config;
 pub mod i18n;
+pub mod metrics;
 pub mod names;
 pub mod peers;
 pub mod questionnaire;

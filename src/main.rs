@@ -165,6 +165,21 @@ struct ServeArgs {
     /// 0 keeps none (the disk can then fill up, and some reads fail until a restart).
     #[arg(long, env = "SHINDAN_RESERVE_MB", default_value_t = DEFAULT_RESERVE_MB)]
     reserve_mb: u64,
+    /// Prometheus metrics: on (served at /metrics with the admin token, and on
+    /// --metrics-bind) or off (nothing collected, to measure what they cost).
+    #[arg(long, env = "SHINDAN_METRICS", value_enum, default_value_t = Switch::On)]
+    metrics: Switch,
+    /// A second address that serves only /metrics, without authentication: bind it where
+    /// only the monitoring network reaches (e.g. 10.0.0.5:9090). Off when unset.
+    #[arg(long, env = "SHINDAN_METRICS_BIND")]
+    metrics_bind: Option<String>,
+}
+
+/// On or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Switch {
+    On,
+    Off,
 }
 
 fn main() -> ExitCode {
@@ -232,6 +247,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 sweep_every: shindan::config::DEFAULT_SWEEP_EVERY,
                 peer_snapshot_interval: args.peer_snapshot_interval.0,
                 reserve_mb: args.reserve_mb,
+                metrics: args.metrics == Switch::On,
+                metrics_bind: args.metrics_bind.filter(|b| !b.trim().is_empty()),
             };
             let app = Application::build(&config)?;
             actix_web::rt::System::new()

@@ -12,6 +12,7 @@ use thiserror::Error;
 use utoipa_actix_web::AppExt;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::questionnaire::{load_dir, Catalog, Problem};
 use crate::store::{Store, StoreError};
 use crate::web;
@@ -34,6 +35,8 @@ pub enum StartupError {
     },
     #[error("the public URL {0:?} must be an http:// or https:// address with no path, query or fragment, e.g. https://shindan.example.jp")]
     PublicUrl(String),
+    #[error("--metrics-bind (SHINDAN_METRICS_BIND) serves metrics, which are off (--metrics off): turn them on or drop the address")]
+    MetricsOff,
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -41,11 +44,13 @@ pub enum StartupError {
     },
 }
 
-/// A built application: the server (not yet awaited), its port, its store and the
-/// automatic peer snapshots.
+/// A built application: the server (not yet awaited), its port, its store, the metrics
+/// listener and the automatic peer snapshots.
 pub struct Application {
     server: Server,
     port: u16,
+    /// The `--metrics-bind` listener's server (serving `/metrics` only) and its port.
+    metrics_server: Option<(Server, u16)>,
     store: Arc<Store>,
     draft_ttl: std::time::Duration,
     sweep_every: std::time::Duration,
@@ -148,6 +153,15 @@ impl Application {
             addr: config.bind.clone(),
             source,
         })?;
+        if config.metrics_bind.is_some() && !config.metrics {
+            return Err(StartupError::MetricsOff);
+        }
+        let metrics = if config.metrics {
+            Metrics::on()
+        } else {
+            Metrics::off()
+        };
+        store.set_metrics(metrics.store());
         let session_key = web::session::load_or_create_key(&config.data_dir).map_err(|source| {
             StartupError::SessionKey {
                 path: config.data_dir.display().to_string(),
@@ -157,7 +171,7 @@ impl Application {
         let state = aw::Data::new(web::AppState {
             catalog,
             store: store.clone(),
-            renders: web::report::RenderCache::default(),
+            renders: web::report::RenderCache::with_metrics(metrics.clone()),
             archived: Default::default(),
             public_url: config
                 .public_url
@@ -169,8 +183,13 @@ impl Application {
                 .admin_token
                 .as_ref()
                 .map(|t| web::auth::admin_digest(t.0.trim())),
-            limiters: web::limits::Limiters::new(&config.rate_limits, &config.trusted_proxies),
+            limiters: web::limits::Limiters::new(
+                &config.rate_limits,
+                &config.trusted_proxies,
+                metrics.clone(),
+            ),
             body_timeout: config.body_timeout,
+            metrics: metrics.clone(),
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -191,6 +210,10 @@ impl Application {
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }
+        let metrics_server = match &config.metrics_bind {
+            Some(bind) => Some(metrics_listener(bind, metrics, store.clone())?),
+            None => None,
+        };
         let snapshots = match config.peer_snapshot_interval {
             Some(interval) => Some(
                 SnapshotSchedule::start(store.clone(), interval)
@@ -202,6 +225,7 @@ impl Application {
         Ok(Application {
             server: server.run(),
             port: addr.port(),
+            metrics_server,
             store,
             draft_ttl: config.draft_ttl,
             sweep_every: config.sweep_every,
@@ -212,6 +236,11 @@ impl Application {
     /// The port the server listens on (useful with port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the `--metrics-bind` listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(_, port)| *port)
     }
 
     /// The store the application writes to (for tests and tools).
@@ -227,7 +256,15 @@ impl Application {
             self.draft_ttl,
             self.sweep_every,
         ));
+        let metrics = self.metrics_server.take().map(|(server, _)| {
+            let handle = server.handle();
+            (handle, tokio::spawn(server))
+        });
         let served = (&mut self.server).await;
+        if let Some((handle, running)) = metrics {
+            handle.stop(true).await;
+            let _ = running.await;
+        }
         sweeper.abort();
         if let Some(s) = self.snapshots.take() {
             s.stop();
@@ -239,6 +276,36 @@ impl Application {
         tracing::info!("stopped; data flushed");
         Ok(())
     }
+}
+
+/// The metrics listener: `/metrics` only, without authentication, one worker, no signal
+/// handling of its own (it stops with the main server).
+fn metrics_listener(
+    bind: &str,
+    metrics: Metrics,
+    store: Arc<Store>,
+) -> Result<(Server, u16), StartupError> {
+    let bind_err = |source| StartupError::Bind {
+        addr: bind.to_string(),
+        source,
+    };
+    let listener = TcpListener::bind(bind).map_err(bind_err)?;
+    let addr = listener.local_addr().map_err(bind_err)?;
+    let scrape = aw::Data::new(web::metrics::Scrape { metrics, store });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(scrape.clone())
+            .configure(web::metrics::listener_routes)
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .client_request_timeout(crate::config::HEAD_TIMEOUT)
+    .client_disconnect_timeout(crate::config::DISCONNECT_TIMEOUT)
+    .listen(listener)
+    .map_err(bind_err)?;
+    tracing::info!(%addr, "metrics listening");
+    Ok((server.run(), addr.port()))
 }
 
 /// Deletes abandoned drafts every `every`, for as long as the server runs: drafts no

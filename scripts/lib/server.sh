@@ -2,8 +2,10 @@
 # a work folder, wait until it answers /healthz, and stop it and remove the folder on exit.
 # Source it after `cd` to the repository root, with `log` defined; then call
 #   start_server QUESTIONNAIRES_DIR [WAIT_SECONDS]
-# which sets WORK (a temporary folder; the data lives in $WORK/data), SERVER_PID and BASE.
-# Extra `shindan serve` arguments go in the array SERVER_ARGS.
+# which sets WORK (a temporary folder; the data lives in $WORK/data, or in SERVER_DATA when
+# set), SERVER_PID and BASE. Extra `shindan serve` arguments go in the array SERVER_ARGS.
+# `stop_running_server` stops it (gracefully) so that another can be started.
+# The binary is taken from CARGO_TARGET_DIR when that is set, as cargo builds it there.
 
 # Never send the local traffic through a proxy.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
@@ -12,8 +14,7 @@ export no_proxy=127.0.0.1 NO_PROXY=127.0.0.1
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/shindan-script.XXXXXX")"
 SERVER_PID=""
 
-stop_server() {
-    local status=$?
+stop_running_server() {
     if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
         # Graceful stop first; then no mercy.
         kill "$SERVER_PID" 2>/dev/null || true
@@ -24,6 +25,12 @@ stop_server() {
         kill -9 "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
+    SERVER_PID=""
+}
+
+stop_server() {
+    local status=$?
+    stop_running_server
     rm -rf "$WORK"
     exit "$status"
 }
@@ -32,15 +39,16 @@ trap 'exit 130' INT TERM
 
 start_server() {
     local questionnaires=$1 wait_seconds=${2:-10}
+    local data="${SERVER_DATA:-$WORK/data}"
     log "building the release binary"
     cargo build --release --quiet --bin shindan >&2
-    mkdir -p -m 700 "$WORK/data"
+    mkdir -p -m 700 "$data"
     local port
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
     BASE="http://127.0.0.1:$port"
-    SHINDAN_LOG="${SHINDAN_LOG:-warn}" target/release/shindan serve \
+    SHINDAN_LOG="${SHINDAN_LOG:-warn}" "${CARGO_TARGET_DIR:-target}/release/shindan" serve \
         --bind "127.0.0.1:$port" \
-        --data-dir "$WORK/data" \
+        --data-dir "$data" \
         --questionnaires "$questionnaires" \
         ${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"} \
         >"$WORK/server.log" 2>&1 &

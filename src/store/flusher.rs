@@ -13,8 +13,9 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::fs::File;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, OnceLock};
 use std::thread;
+use std::time::Instant;
 
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use tokio::sync::oneshot;
@@ -22,6 +23,18 @@ use tokio::sync::oneshot;
 use super::health::{Fault, Health};
 use super::record::AssessmentRecord;
 use super::StoreError;
+use crate::metrics::StoreMetrics;
+
+/// Where the store records durable writes: set once, by [`super::Store::set_metrics`];
+/// until then nothing is recorded.
+pub(super) type MetricsSlot = Arc<OnceLock<StoreMetrics>>;
+
+/// What records nothing, for a store without metrics.
+static NO_METRICS: StoreMetrics = StoreMetrics::OFF;
+
+pub(super) fn metrics_of(slot: &MetricsSlot) -> &StoreMetrics {
+    slot.get().unwrap_or(&NO_METRICS)
+}
 
 /// A refusal from a submission's change, passed through the thread untyped.
 pub(super) type Refusal = Box<dyn Any + Send>;
@@ -62,6 +75,7 @@ pub(super) struct Flusher {
     db_file: Arc<File>,
     syncs: Arc<AtomicU64>,
     health: Arc<Health>,
+    metrics: MetricsSlot,
 }
 
 /// sled's flush, then `fdatasync` of its database file; counts the syncs that succeeded.
@@ -140,12 +154,18 @@ impl Flusher {
         tree: sled::Tree,
         db_file: File,
         health: Arc<Health>,
+        metrics: MetricsSlot,
     ) -> std::io::Result<Flusher> {
         let (jobs, rx) = mpsc::channel::<Job>();
         let db_file = Arc::new(db_file);
         let syncs = Arc::new(AtomicU64::new(0));
-        let (thread_db, thread_file, thread_syncs, thread_health) =
-            (db.clone(), db_file.clone(), syncs.clone(), health.clone());
+        let (thread_db, thread_file, thread_syncs, thread_health, thread_metrics) = (
+            db.clone(),
+            db_file.clone(),
+            syncs.clone(),
+            health.clone(),
+            metrics.clone(),
+        );
         thread::Builder::new()
             .name("shindan-flusher".into())
             .spawn(move || {
@@ -181,6 +201,9 @@ impl Flusher {
                     // store, and every later job is refused until the process restarts
                     // and sled recovers from its log.
                     let flushed = flush(&thread_db, &thread_file, &thread_syncs, &health);
+                    if flushed.is_ok() {
+                        metrics_of(&thread_metrics).flush_group(flushes.len() + replies.len());
+                    }
                     for reply in flushes {
                         let _ = reply.send(flushed.clone());
                     }
@@ -207,6 +230,7 @@ impl Flusher {
             db_file,
             syncs,
             health,
+            metrics,
         })
     }
 
@@ -221,18 +245,24 @@ impl Flusher {
 
     /// Resolves once a flush that started after this call has completed.
     pub(super) async fn wait(&self) -> Result<(), StoreError> {
+        let started = Instant::now();
         let (tx, rx) = oneshot::channel();
         self.jobs.send(Job::Flush(tx)).map_err(|_| self.stopped())?;
-        rx.await.map_err(|_| self.stopped())?
+        rx.await.map_err(|_| self.stopped())??;
+        metrics_of(&self.metrics).durable_write(started.elapsed());
+        Ok(())
     }
 
     /// Commits a submission with its group and resolves once it is on disk.
     pub(super) async fn commit(&self, commit: Commit) -> Result<Outcome, StoreError> {
+        let started = Instant::now();
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job::Commit(commit, tx))
             .map_err(|_| self.stopped())?;
-        rx.await.map_err(|_| self.stopped())?
+        let outcome = rx.await.map_err(|_| self.stopped())??;
+        metrics_of(&self.metrics).durable_write(started.elapsed());
+        Ok(outcome)
     }
 
     pub(super) fn flush_now(&self) -> Result<(), StoreError> {

@@ -70,8 +70,9 @@ use std::sync::Arc;
 use thiserror::Error;
 use uuid::Uuid;
 
+use crate::metrics::StoreMetrics;
 use crate::tokens::TokenDigest;
-use flusher::{Commit, Flusher, Outcome, Refusal};
+use flusher::{metrics_of, Commit, Flusher, MetricsSlot, Outcome, Refusal};
 use health::{Health, Reserve};
 use snapshots::Snapshots;
 
@@ -181,6 +182,8 @@ pub struct Store {
     health: Arc<Health>,
     /// Free space kept on the disk (none unless [`Store::with_reserve`] sets one).
     reserve: Reserve,
+    /// Durable writes are recorded here once [`Store::with_metrics`] gave a handle.
+    metrics: MetricsSlot,
     _lock: File,
 }
 
@@ -245,8 +248,15 @@ impl Store {
         }
         let db_file = File::open(dir.join("sled").join("db")).map_err(io_err)?;
         let health = Arc::new(Health::default());
-        let flusher =
-            Flusher::start(db.clone(), tree.clone(), db_file, health.clone()).map_err(io_err)?;
+        let metrics = MetricsSlot::default();
+        let flusher = Flusher::start(
+            db.clone(),
+            tree.clone(),
+            db_file,
+            health.clone(),
+            metrics.clone(),
+        )
+        .map_err(io_err)?;
         Ok(Store {
             tree,
             db,
@@ -254,8 +264,19 @@ impl Store {
             snapshots,
             health,
             reserve: Reserve::new(dir.to_path_buf(), 0),
+            metrics,
             _lock: lock,
         })
+    }
+
+    /// Records durable writes, flush groups, submissions and invitations through
+    /// `metrics` from now on. The first handle given stays.
+    pub fn set_metrics(&self, metrics: StoreMetrics) {
+        let _ = self.metrics.set(metrics);
+    }
+
+    fn metrics(&self) -> &StoreMetrics {
+        metrics_of(&self.metrics)
     }
 
     /// Keeps `bytes` free on the data directory's file system: below that, writes are
@@ -331,7 +352,10 @@ impl Store {
             record: Box::new(record.clone()),
         };
         match self.flusher.commit(commit).await? {
-            Outcome::Done(_) => Ok(()),
+            Outcome::Done(_) => {
+                self.metrics().submission();
+                Ok(())
+            }
             Outcome::Failed(e) => Err(StoreError::Corrupt(e)),
             Outcome::NotFound | Outcome::Refused(_) => {
                 Err(StoreError::Storage("an insert cannot be refused".into()))
@@ -356,7 +380,10 @@ impl Store {
             change: Box::new(move |r| change(r).map_err(|e| Box::new(e) as Refusal)),
         };
         match self.flusher.commit(commit).await? {
-            Outcome::Done(record) => Ok(*record),
+            Outcome::Done(record) => {
+                self.metrics().submission();
+                Ok(*record)
+            }
             Outcome::NotFound => Err(UpdateError::NotFound),
             Outcome::Failed(e) => Err(StoreError::Corrupt(e).into()),
             Outcome::Refused(refusal) => match refusal.downcast::<E>() {

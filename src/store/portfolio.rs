@@ -244,7 +244,9 @@ impl Store {
     /// indexes and its portfolio entry, all in one batch, and waits for the disk.
     pub async fn create_invitation(&self, record: &AssessmentRecord) -> Result<(), StoreError> {
         self.insert_invitation(record)?;
-        self.durable().await
+        self.durable().await?;
+        self.metrics().invitation();
+        Ok(())
     }
 
     /// [`Store::create_invitation`] without waiting for the disk (restore, bulk loads).

@@ -8,7 +8,7 @@
 //!   address, since anyone may create them.
 //!
 //! Over a limit, the answer is 429 with `Retry-After`, as JSON under `/api/` and as a page
-//! elsewhere.
+//! elsewhere, and the refusal is counted in `shindan_rate_limited_total` by limit.
 //!
 //! The client address is the connection's peer address. Only when that address is a
 //! configured reverse proxy does the `X-Forwarded-For` header count (its last address that
@@ -31,6 +31,7 @@ use super::error::{describe, ApiError, ErrorCode};
 use super::lang::negotiate;
 use super::pages;
 use crate::config::RateLimits;
+use crate::metrics::Metrics;
 
 /// Forget idle addresses after this many checks, so the table does not grow forever.
 const RETAIN_EVERY: u64 = 10_000;
@@ -48,6 +49,18 @@ pub enum Limit {
     Create,
 }
 
+impl Limit {
+    /// The limit's name in metrics (one of [`crate::metrics::LIMITS`]; never a broker's id).
+    pub fn label(self) -> &'static str {
+        match self {
+            Limit::FailedAuth => "failed_auth",
+            Limit::Broker(_) => "broker",
+            Limit::Admin => "admin",
+            Limit::Create => "create",
+        }
+    }
+}
+
 /// The limiters of the running server.
 pub struct Limiters {
     failed: DefaultKeyedRateLimiter<IpAddr>,
@@ -55,6 +68,7 @@ pub struct Limiters {
     create: DefaultKeyedRateLimiter<IpAddr>,
     checks: AtomicU64,
     trusted_proxies: Vec<IpAddr>,
+    metrics: Metrics,
 }
 
 /// The key of an address: IPv4 as it is, IPv6 by its /64 network.
@@ -115,7 +129,7 @@ fn quota(per_period: u32, period: Duration, burst: u32) -> Quota {
 }
 
 impl Limiters {
-    pub fn new(limits: &RateLimits, trusted_proxies: &[IpAddr]) -> Limiters {
+    pub fn new(limits: &RateLimits, trusted_proxies: &[IpAddr], metrics: Metrics) -> Limiters {
         Limiters {
             failed: RateLimiter::keyed(quota(
                 limits.login_per_minute,
@@ -134,6 +148,7 @@ impl Limiters {
             )),
             checks: AtomicU64::new(0),
             trusted_proxies: trusted_proxies.to_vec(),
+            metrics,
         }
     }
 
@@ -169,6 +184,7 @@ impl Limiters {
             },
         };
         verdict.map_err(|not_until| {
+            self.metrics.rate_limited(limit.label());
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             RateLimited {
                 retry_after: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
@@ -266,6 +282,18 @@ mod tests {
             client_address(&req("10.0.0.1", None), &trusted),
             ip("10.0.0.1")
         );
+    }
+
+    #[test]
+    fn every_limit_has_a_metrics_label() {
+        for limit in [
+            Limit::FailedAuth,
+            Limit::Broker(Uuid::new_v4()),
+            Limit::Admin,
+            Limit::Create,
+        ] {
+            assert!(crate::metrics::LIMITS.contains(&limit.label()), "{limit:?}");
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod error;
 mod form;
 mod lang;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod report;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub limiters: limits::Limiters,
     /// How long a request's body may take to arrive after its head.
     pub body_timeout: std::time::Duration,
+    /// The Prometheus metrics (off when switched off).
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl AppState {
@@ -186,15 +189,10 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             utoipa_actix_web::scope("")
                 .wrap(from_fn(deadline::body_deadline))
                 .wrap(from_fn(log_request))
-                .wrap(
-                    DefaultHeaders::new()
-                        .add((header::REFERRER_POLICY, REFERRER_POLICY))
-                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
-                        .add((header::X_FRAME_OPTIONS, "DENY")),
-                )
+                .wrap(from_fn(metrics::count_request))
+                .wrap(security_headers())
                 .route("/healthz", web::get().to(healthz))
-                .map(|scope| scope.configure(assets::routes))
+                .map(|scope| scope.configure(metrics::routes).configure(assets::routes))
                 .service(broker_api::routes())
                 .service(admin::routes())
                 .service(api::routes())
@@ -206,6 +204,15 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 })
                 .default_service(web::to(not_found)),
         );
+}
+
+/// The security headers every response carries.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::REFERRER_POLICY, REFERRER_POLICY))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
 }
 
 /// Health in one plain-text line, for probes and people: 200 `ok`, or 503

@@ -18,6 +18,7 @@ use super::pages;
 use super::sized_cache::SizedCache;
 use super::{AppState, PeerLookup};
 use crate::i18n::Lang;
+use crate::metrics::{Metrics, ReportCache};
 use crate::questionnaire::Questionnaire;
 use crate::report::{self, page::ReportPage, pdf::ReportPdf};
 use crate::store::{AssessmentRecord, Status, Store, StoreError};
@@ -40,6 +41,8 @@ pub struct RenderCache {
     /// hold more typesetting memory at a time (each compile holds tens of MiB).
     typesetters: Arc<tokio::sync::Semaphore>,
     records: Mutex<LruCache<[u8; 32], Arc<AssessmentRecord>>>,
+    /// Counts hits and misses of the rendered representations.
+    metrics: Metrics,
 }
 
 impl Default for RenderCache {
@@ -52,11 +55,20 @@ impl Default for RenderCache {
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
             records: Mutex::new(LruCache::new(entries)),
+            metrics: Metrics::off(),
         }
     }
 }
 
 impl RenderCache {
+    /// An empty cache that counts its hits and misses in `metrics`.
+    pub fn with_metrics(metrics: Metrics) -> RenderCache {
+        RenderCache {
+            metrics,
+            ..RenderCache::default()
+        }
+    }
+
     /// A report's record: from the cache when it is submitted (and so immutable).
     fn record(
         &self,
@@ -100,8 +112,10 @@ impl RenderCache {
             .ok()
             .and_then(|mut c| c.get(key).cloned())
         {
+            self.metrics.report_cache(ReportCache::Render, true);
             return hit;
         }
+        self.metrics.report_cache(ReportCache::Render, false);
         let body = Bytes::from(render());
         if let Ok(mut c) = self.bodies.lock() {
             c.put(key.to_string(), body.clone());
@@ -444,6 +458,7 @@ async fn pdf(
         return Ok(res.finish());
     }
     if let Some(hit) = state.renders.pdf(&etag) {
+        state.renders.metrics.report_cache(ReportCache::Pdf, true);
         return Ok(res.content_type("application/pdf").body(hit));
     }
     let language = lang.lang;
@@ -460,8 +475,10 @@ async fn pdf(
         .map_err(|e| fail(&e))?;
     // Typeset by a request that held the permit while this one waited.
     if let Some(hit) = state.renders.pdf(&etag) {
+        state.renders.metrics.report_cache(ReportCache::Pdf, true);
         return Ok(res.content_type("application/pdf").body(hit));
     }
+    state.renders.metrics.report_cache(ReportCache::Pdf, false);
     let rendered = web::block(move || {
         // Held by the typesetting itself, so that a client going away while it runs
         // cannot free the core it uses.

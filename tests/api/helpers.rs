@@ -55,6 +55,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub store: Arc<Store>,
+    /// The `--metrics-bind` listener (`http://127.0.0.1:PORT`), when the test asked for one.
+    pub metrics_address: Option<String>,
     /// Removed when the test ends.
     _data_dir: TempDir,
 }
@@ -98,16 +100,22 @@ pub async fn spawn_app_configured(
         trusted_proxies: Vec::new(),
         peer_snapshot_interval: Config::default().peer_snapshot_interval,
         reserve_mb: shindan::config::DEFAULT_RESERVE_MB,
+        metrics: true,
+        metrics_bind: None,
     };
     adjust(&mut config);
     let app = Application::build(&config).expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let store = app.store();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: client(),
         store,
+        metrics_address,
         _data_dir: data_dir,
     }
 }

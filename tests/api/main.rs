@@ -10,6 +10,7 @@ mod headers;
 mod helpers;
 mod html_flow;
 mod json_flow;
+mod metrics;
 mod openapi;
 mod pdf;
 mod peers;
