@@ -7,21 +7,19 @@
 # document's error types. Fails when generation or any step fails.
 #
 # Usage: bash scripts/api-client.sh
-# Installs into target/api-fuzz-venv (shared with scripts/api-fuzz.sh); talks only to the
-# server it starts (and to PyPI when installing).
+# Installs into target/api-client-venv (and python3-venv with apt-get, as root); talks only
+# to the server it starts (and to PyPI when installing).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 GENERATOR_VERSION=0.29.1
-VENV=target/api-fuzz-venv
+VENV=target/api-client-venv
 
 log() { echo "api-client: $*" >&2; }
 
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-if ! "$VENV/bin/openapi-python-client" --version 2>/dev/null | grep -q "$GENERATOR_VERSION"; then
-    log "installing openapi-python-client $GENERATOR_VERSION into $VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "openapi-python-client==$GENERATOR_VERSION"
-fi
+# shellcheck source=scripts/lib/python-venv.sh
+. scripts/lib/python-venv.sh
+ensure_venv "$VENV" openapi-python-client "$GENERATOR_VERSION" openapi-python-client
 
 # shellcheck source=scripts/lib/server.sh
 . scripts/lib/server.sh
@@ -30,8 +28,11 @@ export SHINDAN_ADMIN_TOKEN="$ADMIN_TOKEN"
 SERVER_ARGS=(--peer-snapshot-interval off)
 start_server questionnaires
 
+# Tokens go to curl in a header file and to the journey in the environment, never on a
+# command line (visible to `ps`).
+printf 'Authorization: Bearer %s\n' "$ADMIN_TOKEN" >"$WORK/admin.header"
 BROKER_TOKEN="$(curl -fsS -X POST "$BASE/api/v1/admin/brokers" \
-    -H "authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' \
+    -H @"$WORK/admin.header" -H 'content-type: application/json' \
     -d '{"name": "Client Broker"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')"
 
 curl -fsS "$BASE/api/v1/openapi.json" -o "$WORK/openapi.json"
@@ -41,6 +42,6 @@ curl -fsS "$BASE/api/v1/openapi.json" -o "$WORK/openapi.json"
         >generate.log 2>&1 || { cat generate.log >&2; exit 1; }
 )
 log "generated $(find "$WORK/shindan_api_client" -name '*.py' | wc -l) Python files"
-PYTHONPATH="$WORK" "$VENV/bin/python" tests/api-client/journey.py "$BASE" "$BROKER_TOKEN"
+SHINDAN_BROKER_TOKEN="$BROKER_TOKEN" PYTHONPATH="$WORK" "$VENV/bin/python" tests/api-client/journey.py "$BASE"
 log "the generated client works"
 server_report

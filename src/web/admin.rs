@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::auth::Admin;
 use super::error::{ApiError, ErrorCode};
+use super::schema::BrokerStatusSchema;
 use super::AppState;
 use crate::accounts::{self, AccountError};
 use crate::assessment::AssessmentError;
@@ -18,15 +19,7 @@ use crate::peers::Published;
 use crate::store::{Broker, StoreError};
 
 /// The `/api/v1/admin` scope.
-pub fn routes() -> utoipa_actix_web::scope::Scope<
-    impl actix_web::dev::ServiceFactory<
-        actix_web::dev::ServiceRequest,
-        Config = (),
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
+pub fn routes() -> super::api_scope!() {
     utoipa_actix_web::scope("/api/v1/admin")
         .service(add)
         .service(list)
@@ -56,13 +49,12 @@ struct BrokerView {
     id: Uuid,
     name: String,
     created_at: DateTime<Utc>,
-    /// `active` or `revoked`.
+    #[schema(value_type = BrokerStatusSchema)]
     status: &'static str,
+    #[schema(required = true)]
     rotated_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     revoked_at: Option<DateTime<Utc>>,
-    /// The broker's API token: only in the answer that made it (adding, rotating).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    token: Option<String>,
 }
 
 impl BrokerView {
@@ -74,9 +66,17 @@ impl BrokerView {
             status: b.status().as_str(),
             rotated_at: b.rotated_at,
             revoked_at: b.revoked_at,
-            token: None,
         }
     }
+}
+
+/// A broker account with its new API token: only in the answer that made the token
+/// (adding, rotating). Give it to the broker privately; it is never shown again.
+#[derive(Serialize, ToSchema)]
+struct NewBrokerView {
+    #[serde(flatten)]
+    broker: BrokerView,
+    token: String,
 }
 
 fn no_store(mut res: actix_web::HttpResponseBuilder, body: impl Serialize) -> HttpResponse {
@@ -104,7 +104,7 @@ struct AddRequest {
     security(("admin_token" = [])),
     request_body = AddRequest,
     responses(
-        (status = 201, description = "Added, with its `token`.", body = BrokerView,
+        (status = 201, description = "Added, with its `token`.", body = NewBrokerView,
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 422, description = "`invalid_field`: `name` is empty or too long"),
     ),
@@ -117,9 +117,9 @@ async fn add(
     body: web::Json<AddRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (broker, token) = accounts::add(&state.store, &body.name).await?;
-    let out = BrokerView {
-        token: Some(token.expose().to_string()),
-        ..BrokerView::of(&broker)
+    let out = NewBrokerView {
+        broker: BrokerView::of(&broker),
+        token: token.expose().to_string(),
     };
     Ok(no_store(HttpResponse::Created(), out))
 }
@@ -199,7 +199,7 @@ async fn revoke(
     security(("admin_token" = [])),
     params(("id" = String, Path, description = "The broker's id (a uuid).")),
     responses(
-        (status = 200, description = "The broker with its new `token`.", body = BrokerView,
+        (status = 200, description = "The broker with its new `token`.", body = NewBrokerView,
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 404, description = "`not_found`: no broker has this id"),
         (status = 409, description = "`broker_revoked`: a revoked broker gets no new token"),
@@ -214,9 +214,9 @@ async fn rotate(
 ) -> Result<HttpResponse, ApiError> {
     let id = accounts::parse_id(&id)?;
     let (broker, token) = accounts::rotate(&state.store, id).await?;
-    let out = BrokerView {
-        token: Some(token.expose().to_string()),
-        ..BrokerView::of(&broker)
+    let out = NewBrokerView {
+        broker: BrokerView::of(&broker),
+        token: token.expose().to_string(),
     };
     Ok(no_store(HttpResponse::Ok(), out))
 }

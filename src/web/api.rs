@@ -24,15 +24,7 @@ use crate::tokens::{EditToken, ReportToken};
 
 /// The `/api/v1` scope: this file's operations, the document describing all of them, and
 /// JSON 404s for the rest.
-pub fn routes() -> utoipa_actix_web::scope::Scope<
-    impl actix_web::dev::ServiceFactory<
-        actix_web::dev::ServiceRequest,
-        Config = (),
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
+pub fn routes() -> super::api_scope!() {
     utoipa_actix_web::scope("/api/v1")
         .service(list_questionnaires)
         .service(get_questionnaire)
@@ -224,7 +216,10 @@ fn questionnaire_of(
     security(("edit_token" = [])),
     responses(
         (status = 200, description = "The assessment.", body = AssessmentView,
-            headers(("Cache-Control" = String, description = "`no-store`"))),
+            headers(
+                ("Cache-Control" = String, description = "`no-store`"),
+                ("X-Robots-Tag" = String, description = "`noindex`"),
+            )),
         (status = 404, description = "`not_found`: no assessment has this id"),
         (status = 409, description = "`questionnaire_unavailable`: its questionnaire is no longer served"),
     ),
@@ -260,7 +255,10 @@ struct PatchRequest {
     request_body = PatchRequest,
     responses(
         (status = 200, description = "The assessment after the change.", body = AssessmentView,
-            headers(("Cache-Control" = String, description = "`no-store`"))),
+            headers(
+                ("Cache-Control" = String, description = "`no-store`"),
+                ("X-Robots-Tag" = String, description = "`noindex`"),
+            )),
         (status = 404, description = "`not_found`: no assessment has this id"),
         (status = 409, description = "`already_submitted`: a submitted assessment cannot change; `questionnaire_unavailable`: its questionnaire is no longer served"),
         (status = 422, description = "`unknown_profile_field`, `invalid_profile_value`, `unknown_question`, `unknown_option`, `na_not_allowed`, `invalid_answer`: the named `field` is wrong"),
@@ -291,7 +289,10 @@ async fn patch_assessment(
     security(("edit_token" = [])),
     responses(
         (status = 200, description = "Submitted, durably stored, with its scores.", body = SubmittedView,
-            headers(("Cache-Control" = String, description = "`no-store`"))),
+            headers(
+                ("Cache-Control" = String, description = "`no-store`"),
+                ("X-Robots-Tag" = String, description = "`noindex`"),
+            )),
         (status = 404, description = "`not_found`: no assessment has this id"),
         (status = 409, description = "`already_submitted`: it was submitted before; `questionnaire_unavailable`: its questionnaire is no longer served"),
         (status = 422, description = "`missing_profile_field`, `unanswered_question`: the first missing `field`; `invalid_previous`: the compared report is not of the same company"),

@@ -34,15 +34,7 @@ pub const DEFAULT_PAGE_SIZE: usize = 25;
 pub const MAX_PAGE_SIZE: usize = 100;
 
 /// The `/api/v1/broker` scope.
-pub fn routes() -> utoipa_actix_web::scope::Scope<
-    impl actix_web::dev::ServiceFactory<
-        actix_web::dev::ServiceRequest,
-        Config = (),
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
+pub fn routes() -> super::api_scope!() {
     utoipa_actix_web::scope("/api/v1/broker")
         .service(invite)
         .service(list)
@@ -347,22 +339,16 @@ async fn detail(
         }))
 }
 
-/// The language of a PDF.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-struct PdfQuery {
-    /// `ja` or `en` (default: the language cookie, else `Accept-Language`, else `ja`).
-    lang: Option<String>,
-}
-
 /// The PDF of a submitted assessment in the broker's portfolio, in `?lang=` (else the
 /// language cookie, else `Accept-Language`, else Japanese): 404 outside the portfolio, 409 before submission.
 #[utoipa::path(
     operation_id = "broker_get_report_pdf",
     tag = "broker",
     security(("broker_token" = [])),
-    params(("id" = String, Path, description = "The assessment's id (a uuid)."), PdfQuery),
+    params(
+        ("id" = String, Path, description = "The assessment's id (a uuid)."),
+        ("lang" = Option<String>, Query, description = "`ja` or `en` (default: the language cookie, else `Accept-Language`, else `ja`)."),
+    ),
     responses(
         (status = 200, description = "The report as an A4 PDF: the same file as `/r/{report_token}.pdf`.",
             content_type = "application/pdf", body = Vec<u8>,
@@ -371,7 +357,8 @@ struct PdfQuery {
                 ("Content-Disposition" = String, description = "`attachment; filename=\"shindan-report-<id>-<date>-<lang>.pdf\"`"),
                 ("Cache-Control" = String, description = "`no-store`"),
             )),
-        (status = 304, description = "Not modified: the `If-None-Match` ETag is current."),
+        (status = 304, description = "Not modified: the `If-None-Match` ETag is current.",
+            headers(("ETag" = String, description = "The current ETag."))),
         (status = 404, description = "`not_found`: no assessment of this portfolio has this id"),
         (status = 409, description = "`not_submitted`: the assessment is still a draft; `questionnaire_unavailable`: its questionnaire is no longer served"),
     ),

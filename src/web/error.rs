@@ -10,7 +10,6 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
-use super::openapi::{ErrorBody, ErrorDetail};
 use super::pages;
 use crate::assessment::AssessmentError;
 use crate::config::MAX_BODY_BYTES;
@@ -172,6 +171,23 @@ impl ErrorCode {
             Internal => "internal",
         }
     }
+}
+
+/// The JSON of every refusal under `/api/v1`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    pub error: ErrorDetail<'a>,
+}
+
+/// What went wrong: a stable machine code, a sentence for people and, where one field is
+/// at fault, its path (`profile.employees`, `answers.q1`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail<'a> {
+    pub code: ErrorCode,
+    pub message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'a str>,
 }
 
 /// A refusal of the JSON API.

@@ -40,6 +40,23 @@ use crate::questionnaire::{parse_file, Catalog, Questionnaire};
 use crate::store::Store;
 use crate::store::{AssessmentRecord, Status};
 
+/// The type a file of the JSON API returns its scope as (`-> api_scope!()`): a scope of
+/// utoipa-actix-web, whose operations describe themselves in [`openapi`].
+macro_rules! api_scope {
+    () => {
+        utoipa_actix_web::scope::Scope<
+            impl actix_web::dev::ServiceFactory<
+                actix_web::dev::ServiceRequest,
+                Config = (),
+                Response = actix_web::dev::ServiceResponse,
+                Error = actix_web::Error,
+                InitError = (),
+            >,
+        >
+    };
+}
+use api_scope;
+
 /// What the published peer snapshot lets one submitted record see.
 #[derive(Debug, Clone, Default)]
 pub struct PeerLookup {

@@ -12,16 +12,16 @@ use std::sync::OnceLock;
 
 use actix_web::http::header;
 use actix_web::{get, HttpResponse};
-use serde::Serialize;
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Ref, Schema, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, OpenApi, RefOr};
-use utoipa::{OpenApi as _, ToSchema};
+use utoipa::OpenApi as _;
 use utoipa_actix_web::AppExt;
 
-use super::error::{ErrorCode, STORAGE_RETRY_AFTER_SECS};
+use super::error::{ErrorBody, ErrorCode, STORAGE_RETRY_AFTER_SECS};
+use crate::config::MAX_BODY_BYTES;
 
 /// The scheme of an assessment's edit token (`Authorization: Bearer <edit_token>`).
 pub const EDIT_TOKEN: &str = "edit_token";
@@ -29,23 +29,6 @@ pub const EDIT_TOKEN: &str = "edit_token";
 pub const BROKER_TOKEN: &str = "broker_token";
 /// The scheme of the operator's admin token (`SHINDAN_ADMIN_TOKEN`).
 pub const ADMIN_TOKEN: &str = "admin_token";
-
-/// The JSON of every refusal under `/api/v1`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = Error)]
-pub struct ErrorBody<'a> {
-    pub error: ErrorDetail<'a>,
-}
-
-/// What went wrong: a stable machine code, a sentence for people and, where one field is
-/// at fault, its path (`profile.employees`, `answers.q1`).
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail<'a> {
-    pub code: ErrorCode,
-    pub message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<&'a str>,
-}
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -115,8 +98,8 @@ fn described() -> OpenApi {
     doc.merge(described);
     add_security_schemes(&mut doc);
     for (_, item) in doc.paths.paths.iter_mut() {
-        for (method, op) in operations(item) {
-            add_common_refusals(method, op);
+        for (_, op) in operations(item) {
+            add_common_refusals(op);
             narrow_error_codes(op);
         }
     }
@@ -265,20 +248,25 @@ fn refuse(op: &mut Operation, status: u16, more: &str) {
 
 /// What any operation of its kind can meet, whatever its handler does: a bad or slow body,
 /// a missing token, a full disk, the rate limits.
-fn add_common_refusals(method: HttpMethod, op: &mut Operation) {
+fn add_common_refusals(op: &mut Operation) {
     let schemes = schemes(op);
+    let reads_store = !op
+        .tags
+        .iter()
+        .flatten()
+        .any(|t| t == "questionnaires" || t == "meta");
     if op.request_body.is_some() {
-        refuse(
-            op,
-            400,
-            "`malformed_json`: the body is not JSON of the expected shape",
-        );
+        refuse(op, 400, "`malformed_json`: the body is not valid JSON");
         refuse(
             op,
             408,
             "`request_timeout`: the body did not arrive in time",
         );
-        refuse(op, 413, "`payload_too_large`: the body is over 64 KiB");
+        let limit = format!(
+            "`payload_too_large`: the body is over {} KiB",
+            MAX_BODY_BYTES / 1024
+        );
+        refuse(op, 413, &limit);
         refuse(
             op,
             415,
@@ -307,8 +295,8 @@ fn add_common_refusals(method: HttpMethod, op: &mut Operation) {
     if schemes.contains(ADMIN_TOKEN) || schemes.contains(BROKER_TOKEN) {
         refuse(op, 429, "`rate_limited`: too many requests of this token, or too many wrong tokens from this address; see `Retry-After`");
     }
-    if !matches!(method, HttpMethod::Get) {
-        refuse(op, 503, "`storage_unavailable`: the disk is full or failing; nothing was stored; see `Retry-After`");
+    if reads_store {
+        refuse(op, 503, "`storage_unavailable`: the disk is full or failing (a write stored nothing); see `Retry-After`");
     }
     refuse(op, 500, "`internal`: a fault of the server, logged with detail; `inconsistent_record`: a stored record no longer matches its questionnaire");
 }
@@ -356,6 +344,15 @@ fn narrow_error_codes(op: &mut Operation) {
                     .description(Some(format!(
                         "Seconds to wait before trying again ({STORAGE_RETRY_AFTER_SECS} for storage)."
                     )))
+                    .build(),
+            );
+        }
+        if codes.contains(&ErrorCode::Unauthorized) {
+            built = built.header(
+                "WWW-Authenticate",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::String))
+                    .description(Some("`Bearer`"))
                     .build(),
             );
         }
@@ -491,6 +488,100 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn every_code_a_description_names_before_its_colon_exists() {
+        let doc = described();
+        for (path, item) in doc.paths.paths.clone().iter_mut() {
+            for (_, op) in operations(item) {
+                for (status, response) in &op.responses.responses {
+                    let RefOr::T(r) = response else { continue };
+                    if !(status.starts_with('4') || status.starts_with('5')) {
+                        continue;
+                    }
+                    for clause in r.description.split("; ") {
+                        let Some((named, _)) = clause.split_once(':') else {
+                            continue;
+                        };
+                        for token in named.split('`').skip(1).step_by(2) {
+                            assert!(
+                                ErrorCode::parse(token).is_some(),
+                                "{path} {status}: `{token}` is no error code"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_code_is_in_the_list_of_all() {
+        for code in ErrorCode::ALL {
+            // A new variant fails to compile here until it is listed in `ALL`.
+            let listed = match code {
+                ErrorCode::MalformedJson
+                | ErrorCode::InvalidBody
+                | ErrorCode::InvalidQuery
+                | ErrorCode::PayloadTooLarge
+                | ErrorCode::UnsupportedMediaType
+                | ErrorCode::NotFound
+                | ErrorCode::MethodNotAllowed
+                | ErrorCode::UnknownQuestionnaire
+                | ErrorCode::UnknownProfileField
+                | ErrorCode::InvalidProfileValue
+                | ErrorCode::UnknownQuestion
+                | ErrorCode::UnknownOption
+                | ErrorCode::NaNotAllowed
+                | ErrorCode::InvalidAnswer
+                | ErrorCode::InvalidPrevious
+                | ErrorCode::MissingProfileField
+                | ErrorCode::UnansweredQuestion
+                | ErrorCode::Unauthorized
+                | ErrorCode::CrossOrigin
+                | ErrorCode::FormExpired
+                | ErrorCode::RequestTimeout
+                | ErrorCode::AlreadySubmitted
+                | ErrorCode::NotSubmitted
+                | ErrorCode::QuestionnaireUnavailable
+                | ErrorCode::InvalidField
+                | ErrorCode::AdminDisabled
+                | ErrorCode::BrokerRevoked
+                | ErrorCode::TooFewChanges
+                | ErrorCode::RateLimited
+                | ErrorCode::InconsistentRecord
+                | ErrorCode::StorageUnavailable
+                | ErrorCode::Internal => 1,
+            };
+            assert_eq!(listed, 1);
+        }
+        let distinct: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(distinct.len(), ErrorCode::ALL.len());
+    }
+
+    #[test]
+    fn name_limits_in_the_document_are_those_of_the_code() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(
+            schemas["AddRequest"]["properties"]["name"]["maxLength"],
+            crate::accounts::MAX_BROKER_NAME_CHARS
+        );
+        assert_eq!(
+            schemas["InviteRequest"]["properties"]["client_name"]["maxLength"],
+            crate::assessment::MAX_CLIENT_NAME_CHARS
+        );
+        for (schema, field) in [
+            ("InviteRequest", "proposal_ref"),
+            ("AttachRequest", "proposal_ref"),
+        ] {
+            assert_eq!(
+                schemas[schema]["properties"][field]["maxLength"],
+                crate::assessment::MAX_PROPOSAL_REF_CHARS,
+                "{schema}.{field}"
+            );
         }
     }
 

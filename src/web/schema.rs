@@ -57,6 +57,15 @@ pub enum MembershipSchema {
     Attached,
 }
 
+/// Whether a broker account works.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = BrokerStatus)]
+pub enum BrokerStatusSchema {
+    Active,
+    Revoked,
+}
+
 /// What a finding is about.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -97,6 +106,7 @@ pub struct QuestionnaireSummary {
 }
 
 impl QuestionnaireSummary {
+    /// The summary of a questionnaire.
     pub fn of(q: &Questionnaire) -> Self {
         QuestionnaireSummary {
             id: q.id.clone(),
@@ -119,8 +129,10 @@ impl QuestionnaireSummary {
 pub struct DomainScoreView {
     pub id: String,
     #[schema(value_type = Option<TextSchema>)]
+    #[schema(required = true)]
     pub label: Option<Text>,
     /// 0 to 100, one decimal; `null` when no question of the domain was answered.
+    #[schema(required = true)]
     pub score: Option<f64>,
     /// Questions answered with an option.
     pub answered: usize,
@@ -133,12 +145,15 @@ pub struct DomainScoreView {
 pub struct ScoresView {
     pub domains: Vec<DomainScoreView>,
     /// The weighted mean of the assessed domains; `null` when none is assessed.
+    #[schema(required = true)]
     pub overall: Option<f64>,
     /// The grade of the overall score (`A` to `E` in the shipped questionnaire).
+    #[schema(required = true)]
     pub grade: Option<String>,
 }
 
 impl ScoresView {
+    /// Scores of questionnaire `q`, rounded to one decimal, labelled in both languages.
     pub fn of(q: &Questionnaire, s: &Scores) -> Self {
         ScoresView {
             domains: s
@@ -167,6 +182,7 @@ impl ScoresView {
 pub struct PeerDomain {
     pub id: String,
     /// `null` where too few other companies assessed the domain.
+    #[schema(required = true)]
     pub average: Option<f64>,
 }
 
@@ -180,10 +196,13 @@ pub struct PeersView {
     /// Companies in the group, rounded down to a multiple of 5.
     pub companies: usize,
     /// The business type compared with, when the group is that segment alone.
+    #[schema(required = true)]
     pub segment: Option<String>,
     pub domains: Vec<PeerDomain>,
+    #[schema(required = true)]
     pub overall_average: Option<f64>,
     /// The reader's band (`top_20`, `top_40`, ..., `bottom_20`), when it may be shown.
+    #[schema(required = true)]
     pub rank_band: Option<String>,
 }
 
@@ -248,7 +267,9 @@ pub struct AssessmentView {
     pub progress: Progress,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[schema(required = true)]
     pub submitted_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub scores: Option<ScoresView>,
     pub report_url: String,
 }
@@ -258,6 +279,7 @@ pub struct AssessmentView {
 pub struct SubmittedView {
     #[schema(value_type = StatusSchema)]
     pub status: Status,
+    #[schema(required = true)]
     pub scores: Option<ScoresView>,
     pub report_url: String,
 }
@@ -279,10 +301,12 @@ pub struct ReportView {
     #[schema(value_type = QuestionnaireRefSchema)]
     pub questionnaire: QuestionnaireRef,
     pub profile: BTreeMap<String, Value>,
+    #[schema(required = true)]
     pub submitted_at: Option<DateTime<Utc>>,
     pub scores: ScoresView,
     pub findings: Vec<FindingView>,
     /// The comparison with other companies; `null` when the report shows none.
+    #[schema(required = true)]
     pub peers: Option<PeersView>,
 }
 
@@ -307,6 +331,7 @@ pub struct ApplicationView {
 pub struct PortfolioItemView {
     pub id: Uuid,
     pub client_name: String,
+    #[schema(required = true)]
     pub proposal_ref: Option<String>,
     #[schema(value_type = MembershipSchema)]
     pub membership: Membership,
@@ -314,14 +339,19 @@ pub struct PortfolioItemView {
     pub status: PortfolioStatus,
     pub questionnaire: QuestionnaireVersion,
     pub created_at: DateTime<Utc>,
+    #[schema(required = true)]
     pub submitted_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub overall: Option<f64>,
+    #[schema(required = true)]
     pub grade: Option<String>,
     pub report_token: String,
     /// The report page's path once submitted; `null` for a draft.
+    #[schema(required = true)]
     pub report_url: Option<String>,
     /// For a submitted assessment whose questionnaire marks application-form items;
     /// `null` otherwise.
+    #[schema(required = true)]
     pub application: Option<ApplicationView>,
 }
 
@@ -330,7 +360,9 @@ pub struct PortfolioItemView {
 pub struct PortfolioDetailView {
     #[serde(flatten)]
     pub item: PortfolioItemView,
+    #[schema(required = true)]
     pub scores: Option<ScoresView>,
+    #[schema(required = true)]
     pub peers: Option<PeersView>,
 }
 
@@ -339,6 +371,7 @@ pub struct PortfolioDetailView {
 pub struct PortfolioPageView {
     pub items: Vec<PortfolioItemView>,
     /// Pass as `cursor` for the next page; `null` on the last one.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -366,6 +399,7 @@ pub struct Reissued {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::BrokerStatus;
 
     fn json<T: Serialize>(v: T) -> Value {
         serde_json::to_value(v).expect("JSON")
@@ -386,6 +420,13 @@ mod tests {
             assert_eq!(json(core), json(mirror));
         }
         assert_eq!(PortfolioStatus::ALL.len(), 3);
+        for status in [BrokerStatus::Active, BrokerStatus::Revoked] {
+            let mirror = match status {
+                BrokerStatus::Active => BrokerStatusSchema::Active,
+                BrokerStatus::Revoked => BrokerStatusSchema::Revoked,
+            };
+            assert_eq!(json(status.as_str()), json(mirror));
+        }
         assert_eq!(json(Membership::Invited), json(MembershipSchema::Invited));
         assert_eq!(json(Membership::Attached), json(MembershipSchema::Attached));
         for (core, mirror) in [

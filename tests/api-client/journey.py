@@ -3,9 +3,10 @@ OpenAPI document (openapi-python-client): a company creates, saves, submits and 
 assessment; a broker invites, lists, attaches and reads; refusals come back as the
 document's error types. Run by scripts/api-client.sh, which generates the client first.
 
-Usage: python journey.py BASE_URL BROKER_TOKEN
+Usage: SHINDAN_BROKER_TOKEN=... python journey.py BASE_URL
 """
 
+import os
 import sys
 
 from shindan_api_client import AuthenticatedClient, Client
@@ -39,7 +40,7 @@ from shindan_api_client.models import (
     SubmittedView,
 )
 
-base, broker_token = sys.argv[1], sys.argv[2]
+base, broker_token = sys.argv[1], os.environ["SHINDAN_BROKER_TOKEN"]
 anonymous = Client(base_url=base, raise_on_unexpected_status=True)
 
 

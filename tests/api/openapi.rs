@@ -241,3 +241,22 @@ async fn a_method_a_described_route_lacks_is_405_with_its_allowed_methods() {
     let body: Value = res.json().await.expect("JSON");
     assert_eq!(body["error"]["code"], "not_found");
 }
+
+/// A route added with `route()` to a file of the API would be served but not described:
+/// the files of the API register operations with `service()` only.
+#[test]
+fn the_api_files_register_no_route_that_escapes_the_document() {
+    for file in [
+        "src/web/api.rs",
+        "src/web/broker_api.rs",
+        "src/web/admin.rs",
+        "src/web/openapi.rs",
+    ] {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+            .expect("source file");
+        assert!(
+            !text.contains(".route("),
+            "{file} registers a route with route(): use service() and a #[utoipa::path]"
+        );
+    }
+}
