@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod names;
 pub mod peers;
 pub mod questionnaire;
+pub mod record;
 pub mod report;
 pub mod restore;
 pub mod scoring;

@@ -64,6 +64,12 @@ pub enum AssessmentError {
     Store(#[from] StoreError),
 }
 
+impl From<crate::record::CorruptRecord> for AssessmentError {
+    fn from(e: crate::record::CorruptRecord) -> Self {
+        AssessmentError::Store(e.into())
+    }
+}
+
 impl From<UpdateError<AssessmentError>> for AssessmentError {
     fn from(e: UpdateError<AssessmentError>) -> Self {
         match e {

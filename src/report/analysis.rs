@@ -9,8 +9,8 @@ use crate::peers::{Band, PeerView};
 use crate::questionnaire::{
     Answers, Choice, Coverage, Finding, FindingKind, Question, Questionnaire,
 };
+use crate::record::AssessmentRecord;
 use crate::scoring::{self, Scores};
-use crate::store::AssessmentRecord;
 
 /// The profile field that holds the desired policy start date.
 pub const POLICY_START_FIELD: &str = "policy_start";

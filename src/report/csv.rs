@@ -3,8 +3,8 @@
 use super::analysis::Analysis;
 use crate::i18n::{BrokerUi, Lang};
 use crate::questionnaire::Text;
+use crate::record::{Membership, PortfolioStatus};
 use crate::scoring::format1;
-use crate::store::{Membership, PortfolioStatus};
 
 /// The byte order mark Excel needs to read UTF-8.
 pub const BOM: &str = "\u{feff}";

@@ -14,7 +14,7 @@ pub use analysis::{analyse, Analysis, Comparison, Level};
 
 use crate::i18n::Lang;
 use crate::questionnaire::{Answers, Questionnaire};
-use crate::store::AssessmentRecord;
+use crate::record::AssessmentRecord;
 
 /// A record that cannot be shown with its questionnaire: its stored data does not fit it
 /// (edited by hand, restored from a doctored file, or a bug). Reports refuse it whole
@@ -114,7 +114,7 @@ pub fn band_words(band: crate::peers::Band, lang: Lang) -> String {
 
 /// The label of a business-type segment in the questionnaire's words.
 pub(crate) fn segment_label(a: &Analysis, segment: &str, lang: Lang) -> String {
-    a.q.profile_field(crate::store::SEGMENT_FIELD)
+    a.q.profile_field(crate::record::SEGMENT_FIELD)
         .and_then(|f| f.options.iter().find(|o| o.id == segment))
         .map(|o| o.label.get(lang).to_string())
         .unwrap_or_else(|| segment.to_string())

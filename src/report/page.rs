@@ -8,8 +8,8 @@ use super::analysis::{Analysis, Comparison, Level};
 use super::comparison_name;
 use crate::i18n::Lang;
 use crate::questionnaire::{Coverage, FindingKind, Grades};
+use crate::record::AssessmentRecord;
 use crate::scoring::{format1, round1};
-use crate::store::AssessmentRecord;
 
 /// What the page needs besides the analysis.
 pub struct ReportPage<'a> {

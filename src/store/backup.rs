@@ -25,9 +25,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::owner_only::{self, ReplaceError};
-use super::portfolio::Membership;
 use super::{AssessmentRecord, Broker, PortfolioEntry, Position, Status, Store, StoreError};
 use crate::peers::PeerSnapshot;
+use crate::record::Membership;
 
 /// The value of the header's `format` field.
 pub const BACKUP_FORMAT: &str = "shindan-backup";

@@ -21,9 +21,9 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use tokio::sync::oneshot;
 
 use super::health::{Fault, Health};
-use super::record::AssessmentRecord;
-use super::StoreError;
+use super::{decode_record, StoreError};
 use crate::metrics::StoreMetrics;
+use crate::record::AssessmentRecord;
 
 /// Where the store records durable writes: set once, by [`super::Store::set_metrics`];
 /// until then nothing is recorded.
@@ -121,7 +121,7 @@ fn commit_group(tree: &sled::Tree, commits: Vec<Commit>) -> Result<Vec<Outcome>,
                         continue;
                     };
                     // A record that cannot be read fails its own submission, not the group.
-                    let mut record = match AssessmentRecord::decode(&old) {
+                    let mut record = match decode_record(&old) {
                         Ok(r) => r,
                         Err(e) => {
                             tracing::error!(error = %e, "unreadable record at submission");

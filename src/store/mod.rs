@@ -44,10 +44,13 @@ mod flusher;
 mod health;
 pub mod owner_only;
 mod portfolio;
-mod record;
 mod snapshots;
 mod sweep;
 
+pub use crate::record::{
+    AssessmentRecord, Invitation, Membership, PortfolioStatus, QuestionnaireRef, Status,
+    SCHEMA_VERSION, SEGMENT_FIELD,
+};
 pub use backup::{
     read_backup, record_subject, Archived, BackupContents, BackupProblem, Lined, BACKUP_FORMAT,
     BACKUP_VERSION,
@@ -55,11 +58,7 @@ pub use backup::{
 pub use brokers::{Broker, BrokerStatus};
 pub use health::Fault;
 pub use portfolio::{
-    Membership, PortfolioEntry, PortfolioFilter, PortfolioItem, PortfolioPage, PortfolioStatus,
-    Position, RecordSummary,
-};
-pub use record::{
-    AssessmentRecord, Invitation, QuestionnaireRef, Status, SCHEMA_VERSION, SEGMENT_FIELD,
+    PortfolioEntry, PortfolioFilter, PortfolioItem, PortfolioPage, Position, RecordSummary,
 };
 
 use std::fs::File;
@@ -108,6 +107,17 @@ pub enum StoreError {
     InvalidBackup(Vec<BackupProblem>),
     #[error("cannot write the backup: {0}")]
     BackupFile(String),
+}
+
+impl From<crate::record::CorruptRecord> for StoreError {
+    fn from(e: crate::record::CorruptRecord) -> Self {
+        StoreError::Corrupt(e.0)
+    }
+}
+
+/// A stored record from its bytes, a corrupt one being a store error.
+pub(crate) fn decode_record(bytes: &[u8]) -> Result<AssessmentRecord, StoreError> {
+    Ok(AssessmentRecord::decode(bytes)?)
 }
 
 /// How many problems of a backup an error message lists.
@@ -450,11 +460,7 @@ impl Store {
     /// A record by id.
     pub fn get(&self, id: Uuid) -> Result<Option<AssessmentRecord>, StoreError> {
         match self.record_key_of(id)? {
-            Some(k) => self
-                .tree
-                .get(k)?
-                .map(|v| AssessmentRecord::decode(&v))
-                .transpose(),
+            Some(k) => self.tree.get(k)?.map(|v| decode_record(&v)).transpose(),
             None => Ok(None),
         }
     }
@@ -470,7 +476,7 @@ impl Store {
     fn get_by_key(&self, rk: &[u8]) -> Result<Option<AssessmentRecord>, StoreError> {
         self.tree
             .get(key(RECORD, rk))?
-            .map(|v| AssessmentRecord::decode(&v))
+            .map(|v| decode_record(&v))
             .transpose()
     }
 
@@ -518,7 +524,7 @@ impl Store {
             let Some(old) = self.tree.get(&k).map_err(StoreError::from)? else {
                 return Err(UpdateError::NotFound);
             };
-            let mut record = AssessmentRecord::decode(&old)?;
+            let mut record = decode_record(&old)?;
             change(&mut record).map_err(UpdateError::Refused)?;
             let new =
                 serde_json::to_vec(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -539,7 +545,7 @@ impl Store {
     pub fn records(&self) -> impl Iterator<Item = Result<AssessmentRecord, StoreError>> + '_ {
         self.tree.scan_prefix([RECORD]).map(|item| {
             let (_, v) = item?;
-            AssessmentRecord::decode(&v)
+            decode_record(&v)
         })
     }
 

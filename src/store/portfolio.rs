@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use uuid::Uuid;
 
-use super::record::{QuestionnaireRef, Status};
 use super::{key, record_key, AssessmentRecord, Store, StoreError, EDIT, RECORD};
+use crate::record::{Membership, PortfolioStatus, QuestionnaireRef, Status};
 use crate::scoring::Scores;
 use crate::tokens::TokenDigest;
 
@@ -62,16 +62,6 @@ impl Position {
         let bytes = URL_SAFE_NO_PAD.decode(s).ok()?;
         Some(Position(bytes.try_into().ok()?))
     }
-}
-
-/// How an assessment came into a portfolio.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Membership {
-    /// The broker invited the company: the broker owns the assessment.
-    Invited,
-    /// The company shared the report link of its own assessment: read-only.
-    Attached,
 }
 
 /// One portfolio entry as stored.
@@ -141,37 +131,6 @@ impl std::fmt::Debug for RecordSummary {
             .field("status", &self.status)
             .field("created_at", &self.created_at)
             .finish_non_exhaustive()
-    }
-}
-
-/// Where an assessment stands, as a broker follows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PortfolioStatus {
-    /// A draft nobody has saved anything into since the invitation.
-    Invited,
-    /// A draft the company has started.
-    InProgress,
-    Submitted,
-}
-
-impl PortfolioStatus {
-    pub const ALL: [PortfolioStatus; 3] = [
-        PortfolioStatus::Invited,
-        PortfolioStatus::InProgress,
-        PortfolioStatus::Submitted,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PortfolioStatus::Invited => "invited",
-            PortfolioStatus::InProgress => "in_progress",
-            PortfolioStatus::Submitted => "submitted",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PortfolioStatus> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 }
 
@@ -341,11 +300,11 @@ impl Store {
                 let Some(v) = tx.get(&rk)? else {
                     return Ok(None);
                 };
-                let mut record = AssessmentRecord::decode(&v).map_err(abort)?;
+                let mut record = AssessmentRecord::decode(&v).map_err(|e| abort(e.into()))?;
                 if !allowed(&record) {
                     return Ok(Some(Err(record)));
                 }
-                let old = record.edit_digest().map_err(abort)?;
+                let old = record.edit_digest().map_err(|e| abort(e.into()))?;
                 record.edit_token_sha256 = new.to_hex();
                 tx.remove(key(EDIT, &old.0))?;
                 tx.insert(key(EDIT, &new.0), &rk[1..])?;

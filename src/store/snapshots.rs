@@ -17,12 +17,12 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::record::{QuestionnaireRef, Status, SEGMENT_FIELD};
 use super::{Store, StoreError, RECORD};
 use crate::assessment::COMPANY_NAME_FIELD;
 use crate::peers::{
     next_snapshot, CompanyKey, CompanyScores, PeerSnapshot, Published, Submission, TooFewChanges,
 };
+use crate::record::{QuestionnaireRef, Status, SEGMENT_FIELD};
 use crate::scoring::Scores;
 
 const TREE: &str = "peer-snapshots-v1";

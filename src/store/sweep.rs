@@ -7,7 +7,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::{
-    key, record_key, AssessmentRecord, Status, Store, StoreError, EDIT, ID, RECORD, REPORT,
+    decode_record, key, record_key, AssessmentRecord, Status, Store, StoreError, EDIT, ID, RECORD,
+    REPORT,
 };
 
 /// Whether a record is an abandoned draft under this cut-off.
@@ -50,7 +51,7 @@ impl Store {
         let mut deleted = 0;
         for item in self.tree.scan_prefix([RECORD]) {
             let (k, v) = item?;
-            let record = AssessmentRecord::decode(&v)?;
+            let record = decode_record(&v)?;
             if !is_stale_draft(&record, untouched_since) {
                 continue;
             }

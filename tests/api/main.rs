@@ -20,4 +20,5 @@ mod questionnaires;
 mod report;
 mod restore;
 mod storage_faults;
+mod tidy;
 mod versions;

@@ -18,7 +18,7 @@ use typst_pdf::PdfOptions;
 
 use super::analysis::Analysis;
 use crate::i18n::Lang;
-use crate::store::AssessmentRecord;
+use crate::record::AssessmentRecord;
 
 pub use world::FONT_FAMILY;
 

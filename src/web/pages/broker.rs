@@ -8,10 +8,11 @@ use maud::{html, Markup, PreEscaped};
 use super::layout;
 use crate::i18n::Lang;
 use crate::questionnaire::Questionnaire;
+use crate::record::{Membership, PortfolioStatus, Status};
 use crate::report::analysis::local_day as date;
 use crate::report::csv::{membership_word, status_word};
 use crate::scoring::format1;
-use crate::store::{Membership, PortfolioItem, PortfolioStatus, Status};
+use crate::store::PortfolioItem;
 use crate::web::csrf;
 
 /// The hidden field with a form's anti-forgery token.

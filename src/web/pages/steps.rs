@@ -8,8 +8,8 @@ use maud::{html, Markup};
 use super::layout;
 use crate::i18n::Lang;
 use crate::questionnaire::{FieldKind, Questionnaire, NA};
+use crate::record::AssessmentRecord;
 use crate::report::page::score as fmt_score;
-use crate::store::AssessmentRecord;
 
 /// Where a page of the flow is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

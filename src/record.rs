@@ -1,5 +1,9 @@
-//! The stored form of an assessment. Versioned: fields added later carry
+//! The domain types of a stored assessment: the record, its status, the questionnaire it
+//! was scored with and the broker's invitation. Versioned: fields added later carry
 //! `#[serde(default)]` so records written by older versions still load.
+//!
+//! They live below the store: `store` encodes and keeps them, `report` and the pages read
+//! them, and neither of those needs `store` for it. This module does no I/O.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::StoreError;
 use crate::scoring::Scores;
 use crate::tokens::{ReportToken, TokenDigest};
 
@@ -89,23 +92,29 @@ impl std::fmt::Debug for AssessmentRecord {
     }
 }
 
+/// A record that cannot be what it claims: a token digest or report token that does not
+/// parse, or bytes that are not a record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CorruptRecord(pub String);
+
 impl AssessmentRecord {
-    pub(crate) fn decode(bytes: &[u8]) -> Result<AssessmentRecord, StoreError> {
-        serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+    /// A record from its stored JSON.
+    pub fn decode(bytes: &[u8]) -> Result<AssessmentRecord, CorruptRecord> {
+        serde_json::from_slice(bytes).map_err(|e| CorruptRecord(e.to_string()))
     }
 
     /// The stored digest of the edit token.
-    pub fn edit_digest(&self) -> Result<TokenDigest, StoreError> {
-        TokenDigest::from_hex(&self.edit_token_sha256).ok_or_else(|| {
-            StoreError::Corrupt(format!("record {}: bad edit token digest", self.id))
-        })
+    pub fn edit_digest(&self) -> Result<TokenDigest, CorruptRecord> {
+        TokenDigest::from_hex(&self.edit_token_sha256)
+            .ok_or_else(|| CorruptRecord(format!("record {}: bad edit token digest", self.id)))
     }
 
     /// The digest of the report token.
-    pub fn report_digest(&self) -> Result<TokenDigest, StoreError> {
+    pub fn report_digest(&self) -> Result<TokenDigest, CorruptRecord> {
         ReportToken::parse(&self.report_token)
             .map(|t| t.digest())
-            .ok_or_else(|| StoreError::Corrupt(format!("record {}: bad report token", self.id)))
+            .ok_or_else(|| CorruptRecord(format!("record {}: bad report token", self.id)))
     }
 
     /// Whether a profile field has a value; an empty list (no option ticked) is none,
@@ -139,5 +148,46 @@ impl AssessmentRecord {
     /// The report token.
     pub fn report_token(&self) -> Option<ReportToken> {
         ReportToken::parse(&self.report_token)
+    }
+}
+
+/// How an assessment came into a portfolio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Membership {
+    /// The broker invited the company: the broker owns the assessment.
+    Invited,
+    /// The company shared the report link of its own assessment: read-only.
+    Attached,
+}
+
+/// Where an assessment stands, as a broker follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PortfolioStatus {
+    /// A draft nobody has saved anything into since the invitation.
+    Invited,
+    /// A draft the company has started.
+    InProgress,
+    Submitted,
+}
+
+impl PortfolioStatus {
+    pub const ALL: [PortfolioStatus; 3] = [
+        PortfolioStatus::Invited,
+        PortfolioStatus::InProgress,
+        PortfolioStatus::Submitted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PortfolioStatus::Invited => "invited",
+            PortfolioStatus::InProgress => "in_progress",
+            PortfolioStatus::Submitted => "submitted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PortfolioStatus> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 }
