@@ -48,26 +48,10 @@ BROKER_TOKEN="$(curl -fsS -X POST "$BASE/api/v1/admin/brokers" \
     -d '{"name": "Fuzz Broker"}' | json_field token)"
 log "added a broker"
 
-# One submitted assessment, so that attaching a report has one to find: every profile field
-# filled and every question answered with its first option.
-cat >"$WORK/seed.py" <<'PY'
-import json, sys
-
-q = json.load(sys.stdin)
-values = {"text": "Fuzz KK", "number": 30, "date": "2027-04-01"}
-profile = {}
-for field in q.get("profile") or []:
-    kind = field["kind"]
-    if kind == "select":
-        profile[field["id"]] = field["options"][0]["id"]
-    elif kind == "multiselect":
-        profile[field["id"]] = [field["options"][0]["id"]]
-    else:
-        profile[field["id"]] = values[kind]
-answers = {x["id"]: x["options"][0]["id"] for x in q["questions"]}
-print(json.dumps({"questionnaire": q["id"], "submit": True, "profile": profile, "answers": answers}))
-PY
-REPORT_TOKEN="$(curl -fsS "$BASE/api/v1/questionnaires/it-liability" | python3 "$WORK/seed.py" |
+# One submitted assessment, so that attaching a report has one to find
+# (scripts/lib/submit_body.py: every required field and question answered).
+curl -fsS "$BASE/api/v1/questionnaires/it-liability" -o "$WORK/questionnaire.json"
+REPORT_TOKEN="$(python3 scripts/lib/submit_body.py "$WORK/questionnaire.json" |
     curl -fsS -X POST "$BASE/api/v1/assessments" -H 'content-type: application/json' --data-binary @- |
     json_field report_token)"
 log "submitted an assessment"
