@@ -106,12 +106,18 @@ fn described() -> OpenApi {
     doc
 }
 
+/// The document, made once per process (the served text and the 405 lookup share it).
+fn built() -> &'static serde_json::Value {
+    static DOC: OnceLock<serde_json::Value> = OnceLock::new();
+    DOC.get_or_init(document)
+}
+
 /// The document as served: made once, pretty-printed with a final newline (the committed
 /// copy is this text).
 pub fn document_json() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
     TEXT.get_or_init(|| {
-        let mut text = serde_json::to_string_pretty(&document())
+        let mut text = serde_json::to_string_pretty(built())
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
         text.push('\n');
         text
@@ -123,8 +129,7 @@ pub fn document_json() -> &'static str {
 pub fn methods_of(path: &str) -> Option<String> {
     static ROUTES: OnceLock<Vec<(Vec<String>, Vec<String>)>> = OnceLock::new();
     let routes = ROUTES.get_or_init(|| {
-        let doc = document();
-        doc["paths"]
+        built()["paths"]
             .as_object()
             .into_iter()
             .flatten()
